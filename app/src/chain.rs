@@ -1,0 +1,239 @@
+//! The embedded in-process chain: solana-program-test running the Bulwark
+//! program (natively, or its SBF bytecode when `SBF_OUT_DIR` points at
+//! `bulwark.so`), with the syscall bridge installed.
+
+use crate::bridge;
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token::spl_token;
+use solana_account::Account;
+use solana_clock::Clock;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+/// Adapter with the plain entrypoint signature that `processor!` wants.
+fn bulwark_entry(
+    program_id: &Pubkey,
+    accounts: &[anchor_lang::prelude::AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    // SAFETY of lifetimes: Anchor's `entry` wants one lifetime for the slice
+    // and its elements; the processor only gives us a shorter borrow.
+    let accounts: &[anchor_lang::prelude::AccountInfo] = unsafe { core::mem::transmute(accounts) };
+    bulwark::entry(program_id, accounts, data)
+}
+
+/// Compute-unit limit for one transaction in the embedded chain.
+pub const DEFAULT_CU_LIMIT: u64 = 1_400_000;
+
+/// Outcome of a transaction that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxError {
+    /// The program (or Anchor on its behalf) returned this custom error code
+    /// in instruction `index`.
+    Custom { index: u8, code: u32 },
+    /// Any other failure, as text.
+    Other(String),
+}
+
+impl TxError {
+    pub fn code(&self) -> Option<u32> {
+        match self {
+            TxError::Custom { code, .. } => Some(*code),
+            TxError::Other(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TxError::Custom { index, code } => write!(f, "instruction {index} failed with custom error {code}"),
+            TxError::Other(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl std::error::Error for TxError {}
+
+fn classify(e: BanksClientError) -> TxError {
+    use solana_instruction::error::InstructionError;
+    match e {
+        BanksClientError::TransactionError(TransactionError::InstructionError(i, InstructionError::Custom(c)))
+        | BanksClientError::SimulationError {
+            err: TransactionError::InstructionError(i, InstructionError::Custom(c)),
+            ..
+        } => TxError::Custom { index: i, code: c },
+        other => TxError::Other(format!("{other:?}")),
+    }
+}
+
+/// A successful transaction's metadata.
+#[derive(Debug, Clone, Default)]
+pub struct TxOk {
+    /// Compute units (real only when the program runs as SBF bytecode).
+    pub compute_units: u64,
+    pub logs: Vec<String>,
+}
+
+pub struct EmbeddedChain {
+    pub ctx: ProgramTestContext,
+    /// Whether the program runs as SBF bytecode (`SBF_OUT_DIR` set).
+    pub sbf: bool,
+}
+
+impl EmbeddedChain {
+    /// Starts a chain with the Bulwark program and the given extra accounts.
+    pub async fn start(accounts: Vec<(Pubkey, Account)>) -> Self {
+        let sbf = std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some();
+        let mut pt = ProgramTest::new("bulwark", bulwark::ID, processor!(bulwark_entry));
+        pt.prefer_bpf(sbf);
+        pt.set_compute_max_units(DEFAULT_CU_LIMIT);
+        for (k, a) in accounts {
+            pt.add_account(k, a);
+        }
+        let ctx = pt.start_with_context().await;
+        bridge::install();
+        Self { ctx, sbf }
+    }
+
+    pub fn payer(&self) -> &Keypair {
+        &self.ctx.payer
+    }
+
+    pub fn payer_pubkey(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    /// Sends one transaction paid by the chain's payer and signed by `signers`.
+    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxOk, TxError> {
+        let bh = self
+            .ctx
+            .get_new_latest_blockhash()
+            .await
+            .map_err(|e| TxError::Other(e.to_string()))?;
+        let mut all: Vec<&Keypair> = vec![&self.ctx.payer];
+        for s in signers {
+            if s.pubkey() != self.ctx.payer.pubkey() {
+                all.push(s);
+            }
+        }
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &all, bh);
+        let r = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .map_err(classify)?;
+        let meta = r.metadata.clone();
+        if let Err(e) = r.result {
+            return Err(classify(BanksClientError::TransactionError(e)));
+        }
+        Ok(TxOk {
+            compute_units: meta.as_ref().map(|m| m.compute_units_consumed).unwrap_or(0),
+            logs: meta.map(|m| m.log_messages).unwrap_or_default(),
+        })
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
+        self.ctx.banks_client.get_account(*key).await.ok().flatten()
+    }
+
+    pub async fn account_data(&mut self, key: &Pubkey) -> Vec<u8> {
+        self.account(key).await.map(|a| a.data).unwrap_or_default()
+    }
+
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .expect("clock sysvar")
+    }
+
+    /// Moves the chain's clock forward by `secs` seconds (and one slot).
+    pub async fn advance_time(&mut self, secs: i64) {
+        let mut c = self.clock().await;
+        c.unix_timestamp += secs;
+        c.slot += 1;
+        self.ctx.set_sysvar(&c);
+    }
+
+    /// Writes an account directly (oracle updates in tests and simulate).
+    pub fn set_account(&mut self, key: &Pubkey, account: Account) {
+        self.ctx.set_account(key, &account.into());
+    }
+
+    pub async fn rent_exempt(&mut self, len: usize) -> u64 {
+        let rent = self.ctx.banks_client.get_rent().await.expect("rent");
+        rent.minimum_balance(len)
+    }
+
+    /// Token balance of an SPL token account (0 when it does not exist).
+    pub async fn token_balance(&mut self, key: &Pubkey) -> u64 {
+        use anchor_lang::solana_program::program_pack::Pack;
+        match self.account(key).await {
+            Some(a) => spl_token::state::Account::unpack(&a.data).map(|t| t.amount).unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// Creates a mint with `decimals`, its authority the payer.
+    pub async fn create_mint(&mut self, decimals: u8) -> Result<Pubkey, TxError> {
+        use anchor_lang::solana_program::program_pack::Pack;
+        let mint = Keypair::new();
+        let lamports = self.rent_exempt(spl_token::state::Mint::LEN).await;
+        let payer = self.payer_pubkey();
+        let ixs = [
+            solana_system_interface::instruction::create_account(
+                &payer,
+                &mint.pubkey(),
+                lamports,
+                spl_token::state::Mint::LEN as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer, None, decimals)
+                .map_err(|e| TxError::Other(e.to_string()))?,
+        ];
+        self.send(&ixs, &[&mint]).await?;
+        Ok(mint.pubkey())
+    }
+
+    /// Creates a token account of `mint` owned by `owner`.
+    pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey) -> Result<Pubkey, TxError> {
+        use anchor_lang::solana_program::program_pack::Pack;
+        let acct = Keypair::new();
+        let lamports = self.rent_exempt(spl_token::state::Account::LEN).await;
+        let payer = self.payer_pubkey();
+        let ixs = [
+            solana_system_interface::instruction::create_account(
+                &payer,
+                &acct.pubkey(),
+                lamports,
+                spl_token::state::Account::LEN as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_account3(&spl_token::ID, &acct.pubkey(), mint, owner)
+                .map_err(|e| TxError::Other(e.to_string()))?,
+        ];
+        self.send(&ixs, &[&acct]).await?;
+        Ok(acct.pubkey())
+    }
+
+    /// Mints `amount` atoms to `to` (the payer is the mint authority).
+    pub async fn mint_to(&mut self, mint: &Pubkey, to: &Pubkey, amount: u64) -> Result<(), TxError> {
+        let payer = self.payer_pubkey();
+        let ix = spl_token::instruction::mint_to(&spl_token::ID, mint, to, &payer, &[], amount)
+            .map_err(|e| TxError::Other(e.to_string()))?;
+        self.send(&[ix], &[]).await.map(|_| ())
+    }
+
+    /// Funds a wallet with SOL for fees and rent.
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), TxError> {
+        let ix = solana_system_interface::instruction::transfer(&self.payer_pubkey(), to, lamports);
+        self.send(&[ix], &[]).await.map(|_| ())
+    }
+}

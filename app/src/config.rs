@@ -1,0 +1,238 @@
+//! The declarative bootstrap config (`migrations/*.toml`): the exchange, its
+//! bounds, and markets with their oracles and risk tiers. Units are named in
+//! every field: `_usd` fields are converted to price units or quote atoms.
+
+use anchor_lang::prelude::Pubkey;
+use bulwark::math::{MAX_ORACLE_FEEDS, MAX_RISK_TIERS, PRICE_PRECISION};
+use bulwark::state::{default_bounds, MarketConfig, OracleConfig, ParamBounds, RiskTier, WaterfallMode};
+use serde::Deserialize;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapConfig {
+    pub exchange: ExchangeConfig,
+    #[serde(default)]
+    pub markets: Vec<MarketSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// seconds a loosening change waits.
+    pub timelock_secs: i64,
+    /// Pyth program id; on the embedded chain any key (the oracle accounts
+    /// are created owned by it).
+    pub pyth_program: String,
+    /// Overrides of the default bounds, by field name.
+    #[serde(default)]
+    pub bounds: Option<BoundsSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BoundsSpec {
+    pub max_taker_fee_ppm: Option<i32>,
+    pub min_maker_fee_ppm: Option<i32>,
+    pub max_maker_fee_ppm: Option<i32>,
+    pub min_initial_margin_ppm: Option<u32>,
+    pub min_maint_margin_ppm: Option<u32>,
+    pub max_oracle_staleness_secs: Option<u32>,
+    pub max_oracle_conf_bps: Option<u32>,
+    pub max_oracle_deviation_bps: Option<u32>,
+    pub max_price_band_bps: Option<u32>,
+    pub min_price_band_bps: Option<u32>,
+    pub max_liquidation_fee_ppm: Option<u32>,
+    pub max_funding_cap_ppm: Option<u32>,
+    pub min_insurance_fee_share_ppm: Option<u32>,
+    pub min_funding_interval_secs: Option<u32>,
+    pub max_seat_capacity: Option<u32>,
+    pub max_book_capacity: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSpec {
+    /// A deterministic address is derived from this name on the embedded chain.
+    pub name: String,
+    /// An existing Pyth price account (real clusters); overrides `name`.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// USD; the embedded chain's starting price.
+    #[serde(default)]
+    pub initial_price_usd: f64,
+    /// USD; the embedded chain's starting confidence.
+    #[serde(default)]
+    pub conf_usd: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OracleSpec {
+    pub feeds: Vec<FeedSpec>,
+    pub min_feeds: u8,
+    pub max_staleness_secs: u32,
+    pub max_conf_bps: u16,
+    pub max_deviation_bps: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpec {
+    /// USD; positions with notional up to this fall in the tier.
+    pub max_notional_usd: u64,
+    pub initial_margin_ppm: u32,
+    pub maint_margin_ppm: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSpec {
+    pub name: String,
+    pub seat_capacity: u32,
+    /// orders per side.
+    pub book_capacity: u32,
+    /// USD per base unit.
+    pub tick_size_usd: f64,
+    pub base_lots_per_unit: u64,
+    pub min_order_lots: u64,
+    pub max_order_lots: u64,
+    pub position_limit_lots: u64,
+    pub open_interest_cap_lots: u64,
+    pub taker_fee_ppm: i32,
+    pub maker_fee_ppm: i32,
+    pub insurance_fee_share_ppm: u32,
+    pub liquidation_fee_ppm: u32,
+    pub keeper_liquidation_share_ppm: u32,
+    pub price_band_bps: u32,
+    pub funding_interval_secs: u32,
+    pub funding_cap_ppm: u32,
+    pub mark_ema_secs: u32,
+    pub takeover_discount_ppm: u32,
+    /// USD the insurance fund may pay this market per period.
+    pub insurance_cover_cap_usd: u64,
+    pub insurance_cover_period_secs: u32,
+    pub partial_liquidation_tier: u8,
+    /// "adl" or "socialized".
+    pub waterfall_mode: String,
+    pub oracle: OracleSpec,
+    pub tiers: Vec<TierSpec>,
+}
+
+impl BootstrapConfig {
+    pub fn from_toml(s: &str) -> Result<Self, String> {
+        toml::from_str(s).map_err(|e| e.to_string())
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let s = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::from_toml(&s).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn pyth_program(&self) -> Result<Pubkey, String> {
+        Pubkey::from_str(&self.exchange.pyth_program).map_err(|e| format!("pyth_program: {e}"))
+    }
+
+    pub fn bounds(&self) -> ParamBounds {
+        let mut b = default_bounds();
+        if let Some(o) = &self.exchange.bounds {
+            macro_rules! set {
+                ($($f:ident),*) => {$( if let Some(v) = o.$f { b.$f = v; } )*};
+            }
+            set!(
+                max_taker_fee_ppm, min_maker_fee_ppm, max_maker_fee_ppm, min_initial_margin_ppm,
+                min_maint_margin_ppm, max_oracle_staleness_secs, max_oracle_conf_bps,
+                max_oracle_deviation_bps, max_price_band_bps, min_price_band_bps,
+                max_liquidation_fee_ppm, max_funding_cap_ppm, min_insurance_fee_share_ppm,
+                min_funding_interval_secs, max_seat_capacity, max_book_capacity
+            );
+        }
+        b
+    }
+}
+
+/// USD to price units / quote atoms (1e-6), rounded to the nearest unit.
+pub fn usd(v: f64) -> u64 {
+    (v * PRICE_PRECISION as f64).round() as u64
+}
+
+impl FeedSpec {
+    /// The feed's account: its configured address, or one derived from its
+    /// name (embedded chain).
+    pub fn key(&self) -> Result<Pubkey, String> {
+        match &self.address {
+            Some(a) => Pubkey::from_str(a).map_err(|e| format!("feed {}: {e}", self.name)),
+            None => Ok(Pubkey::find_program_address(&[b"bulwark-sim-feed", self.name.as_bytes()], &bulwark::ID).0),
+        }
+    }
+}
+
+impl MarketSpec {
+    pub fn name_bytes(&self) -> [u8; 16] {
+        let mut n = [0u8; 16];
+        let b = self.name.as_bytes();
+        n[..b.len().min(16)].copy_from_slice(&b[..b.len().min(16)]);
+        n
+    }
+
+    pub fn market_config(&self) -> Result<MarketConfig, String> {
+        if self.oracle.feeds.is_empty() || self.oracle.feeds.len() > MAX_ORACLE_FEEDS {
+            return Err(format!("{}: 1 to {MAX_ORACLE_FEEDS} oracle feeds", self.name));
+        }
+        if self.tiers.is_empty() || self.tiers.len() > MAX_RISK_TIERS {
+            return Err(format!("{}: 1 to {MAX_RISK_TIERS} risk tiers", self.name));
+        }
+        let mut feeds = [Pubkey::default(); MAX_ORACLE_FEEDS];
+        for (i, f) in self.oracle.feeds.iter().enumerate() {
+            feeds[i] = f.key()?;
+        }
+        let mut tiers = [RiskTier::default(); MAX_RISK_TIERS];
+        for (i, t) in self.tiers.iter().enumerate() {
+            tiers[i] = RiskTier {
+                max_notional: t.max_notional_usd.saturating_mul(PRICE_PRECISION),
+                initial_margin_ppm: t.initial_margin_ppm,
+                maint_margin_ppm: t.maint_margin_ppm,
+            };
+        }
+        let mode = match self.waterfall_mode.as_str() {
+            "adl" => WaterfallMode::Adl,
+            "socialized" => WaterfallMode::Socialized,
+            m => return Err(format!("{}: unknown waterfall_mode {m:?}", self.name)),
+        };
+        Ok(MarketConfig {
+            oracle: OracleConfig {
+                feeds,
+                max_staleness_secs: self.oracle.max_staleness_secs,
+                max_conf_bps: self.oracle.max_conf_bps,
+                max_deviation_bps: self.oracle.max_deviation_bps,
+                num_feeds: self.oracle.feeds.len() as u8,
+                min_feeds: self.oracle.min_feeds,
+                padding: [0; 6],
+            },
+            tiers,
+            tick_size: usd(self.tick_size_usd),
+            base_lots_per_unit: self.base_lots_per_unit,
+            min_order_lots: self.min_order_lots,
+            max_order_lots: self.max_order_lots,
+            open_interest_cap_lots: self.open_interest_cap_lots,
+            position_limit_lots: self.position_limit_lots,
+            insurance_cover_cap: self.insurance_cover_cap_usd.saturating_mul(PRICE_PRECISION),
+            taker_fee_ppm: self.taker_fee_ppm,
+            maker_fee_ppm: self.maker_fee_ppm,
+            insurance_fee_share_ppm: self.insurance_fee_share_ppm,
+            liquidation_fee_ppm: self.liquidation_fee_ppm,
+            keeper_liquidation_share_ppm: self.keeper_liquidation_share_ppm,
+            price_band_bps: self.price_band_bps,
+            funding_interval_secs: self.funding_interval_secs,
+            funding_cap_ppm: self.funding_cap_ppm,
+            mark_ema_secs: self.mark_ema_secs,
+            takeover_discount_ppm: self.takeover_discount_ppm,
+            insurance_cover_period_secs: self.insurance_cover_period_secs,
+            partial_liquidation_tier: self.partial_liquidation_tier,
+            num_tiers: self.tiers.len() as u8,
+            waterfall_mode: mode as u8,
+            padding: [0; 1],
+            reserved: [0; 64],
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! The invariant checker, run after every step of every integration test and
+//! of simulate. It reads only chain data, so an auditor can run it too.
+
+use crate::chain::EmbeddedChain;
+use crate::ix;
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use bulwark::engine::collateral;
+use bulwark::state::{InsuranceFund, MarketRef};
+
+/// One violated invariant, in words.
+pub type Violation = String;
+
+/// Checks a market's account against its vault.
+pub fn check_market_data(data: &[u8], vault_balance: u64) -> Vec<Violation> {
+    let mut v = Vec::new();
+    let m = match MarketRef::from_bytes(data) {
+        Ok(m) => m,
+        Err(e) => return vec![format!("market account does not decode: {e}")],
+    };
+    let name = m.header.name_str().to_string();
+    let st = &m.header.state;
+    match collateral::sum_collateral(&m) {
+        Ok(sum) if sum != st.total_collateral => v.push(format!(
+            "{name}: Σ seat collateral {sum} != total_collateral {}",
+            st.total_collateral
+        )),
+        Err(e) => v.push(format!("{name}: Σ collateral overflows: {e}")),
+        _ => {}
+    }
+    let required = collateral::required_vault_balance(&m).unwrap_or(i128::MAX);
+    if vault_balance as i128 != required {
+        v.push(format!(
+            "{name}: vault holds {vault_balance} but Σ collateral + unswept fees = {required}"
+        ));
+    }
+    let (mut long, mut short) = (0i128, 0i128);
+    let mut used = 0u32;
+    for s in m.seats.iter().filter(|s| !s.is_free()) {
+        used += 1;
+        if s.base_lots > 0 {
+            long += s.base_lots as i128;
+        } else {
+            short -= s.base_lots as i128;
+        }
+    }
+    if long != short {
+        v.push(format!("{name}: Σ long {long} != Σ short {short}"));
+    }
+    if long != st.open_interest_lots as i128 {
+        v.push(format!("{name}: open interest {} != Σ long {long}", st.open_interest_lots));
+    }
+    if used != m.header.seats_used {
+        v.push(format!("{name}: seats_used {} != occupied seats {used}", m.header.seats_used));
+    }
+    let deposits_minus_withdrawals = st.total_deposits as i128 - st.total_withdrawals as i128;
+    if deposits_minus_withdrawals < 0 {
+        v.push(format!("{name}: withdrawals exceed deposits"));
+    }
+    v
+}
+
+/// Checks the insurance fund's ledger balance against its vault.
+pub fn check_insurance_data(data: &[u8], vault_balance: u64) -> Vec<Violation> {
+    if data.len() < 8 + core::mem::size_of::<InsuranceFund>() || &data[..8] != InsuranceFund::DISCRIMINATOR {
+        return vec!["insurance fund account does not decode".into()];
+    }
+    let f: &InsuranceFund = bytemuck::from_bytes(&data[8..8 + core::mem::size_of::<InsuranceFund>()]);
+    let mut v = Vec::new();
+    if f.balance != vault_balance {
+        v.push(format!("insurance: ledger balance {} != vault {}", f.balance, vault_balance));
+    }
+    let inflows: u128 = f.inflows.iter().map(|x| *x as u128).sum();
+    let outflows: u128 = f.outflows.iter().map(|x| *x as u128).sum();
+    if inflows.checked_sub(outflows) != Some(f.balance as u128) {
+        v.push(format!("insurance: inflows {inflows} - outflows {outflows} != balance {}", f.balance));
+    }
+    v
+}
+
+/// All invariants of the exchange for the given markets.
+pub async fn check_all(chain: &mut EmbeddedChain, markets: &[Pubkey]) -> Vec<Violation> {
+    let mut v = Vec::new();
+    for mk in markets {
+        let data = chain.account_data(mk).await;
+        let vault = chain.token_balance(&ix::market_vault_pda(mk)).await;
+        v.extend(check_market_data(&data, vault));
+    }
+    let fund = chain.account_data(&ix::insurance_pda()).await;
+    if !fund.is_empty() {
+        let vault = chain.token_balance(&ix::insurance_vault_pda()).await;
+        v.extend(check_insurance_data(&fund, vault));
+    }
+    v
+}

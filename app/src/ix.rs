@@ -1,0 +1,148 @@
+//! Instruction builders: one per program instruction, plus the PDAs.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use anchor_spl::token::spl_token;
+use bulwark::instructions::{CreateMarketArgs, InitializeExchangeArgs};
+use bulwark::state::*;
+use solana_instruction::{AccountMeta, Instruction};
+
+pub fn exchange_pda() -> Pubkey {
+    Pubkey::find_program_address(&[EXCHANGE_SEED], &bulwark::ID).0
+}
+pub fn insurance_pda() -> Pubkey {
+    Pubkey::find_program_address(&[INSURANCE_SEED], &bulwark::ID).0
+}
+pub fn insurance_vault_pda() -> Pubkey {
+    Pubkey::find_program_address(&[INSURANCE_VAULT_SEED], &bulwark::ID).0
+}
+pub fn market_vault_pda(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[MARKET_VAULT_SEED, market.as_ref()], &bulwark::ID).0
+}
+
+fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: bulwark::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+pub fn initialize_exchange(admin: &Pubkey, collateral_mint: &Pubkey, args: InitializeExchangeArgs) -> Instruction {
+    ix(
+        bulwark::accounts::InitializeExchange {
+            admin: *admin,
+            exchange: exchange_pda(),
+            insurance: insurance_pda(),
+            insurance_vault: insurance_vault_pda(),
+            collateral_mint: *collateral_mint,
+            token_program: spl_token::ID,
+            system_program: anchor_lang::system_program::ID,
+        },
+        bulwark::instruction::InitializeExchange { args },
+    )
+}
+
+/// The system instruction that creates the market account (sized for the
+/// capacities and owned by the program), to be followed by `create_market`
+/// in the same transaction.
+pub fn create_market_account(payer: &Pubkey, market: &Pubkey, lamports: u64, seat_capacity: u32, book_capacity: u32) -> Instruction {
+    solana_system_interface::instruction::create_account(
+        payer,
+        market,
+        lamports,
+        Market::account_size(seat_capacity, book_capacity) as u64,
+        &bulwark::ID,
+    )
+}
+
+pub fn create_market(admin: &Pubkey, market: &Pubkey, collateral_mint: &Pubkey, args: CreateMarketArgs) -> Instruction {
+    ix(
+        bulwark::accounts::CreateMarket {
+            admin: *admin,
+            exchange: exchange_pda(),
+            market: *market,
+            vault: market_vault_pda(market),
+            collateral_mint: *collateral_mint,
+            token_program: spl_token::ID,
+            system_program: anchor_lang::system_program::ID,
+        },
+        bulwark::instruction::CreateMarket { args },
+    )
+}
+
+fn move_collateral(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey) -> bulwark::accounts::MoveCollateral {
+    bulwark::accounts::MoveCollateral {
+        owner: *owner,
+        exchange: exchange_pda(),
+        market: *market,
+        vault: market_vault_pda(market),
+        owner_token: *owner_token,
+        token_program: spl_token::ID,
+    }
+}
+
+pub fn deposit(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey, amount: u64) -> Instruction {
+    ix(move_collateral(owner, market, owner_token), bulwark::instruction::Deposit { amount })
+}
+
+pub fn withdraw(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey, amount: u64) -> Instruction {
+    ix(move_collateral(owner, market, owner_token), bulwark::instruction::Withdraw { amount })
+}
+
+pub fn release_seat(owner: &Pubkey, market: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::ReleaseSeat { owner: *owner, market: *market },
+        bulwark::instruction::ReleaseSeat {},
+    )
+}
+
+pub fn set_market_status(admin: &Pubkey, market: &Pubkey, status: MarketStatus) -> Instruction {
+    ix(
+        bulwark::accounts::AdminMarket { admin: *admin, exchange: exchange_pda(), market: *market },
+        bulwark::instruction::SetMarketStatus { status: status as u8 },
+    )
+}
+
+pub fn set_exchange_pause(admin: &Pubkey, flags: u8) -> Instruction {
+    ix(
+        bulwark::accounts::AdminExchange { admin: *admin, exchange: exchange_pda() },
+        bulwark::instruction::SetExchangePause { flags },
+    )
+}
+
+fn change_param(admin: &Pubkey, market: Option<&Pubkey>) -> bulwark::accounts::ChangeParam {
+    bulwark::accounts::ChangeParam { admin: *admin, exchange: exchange_pda(), market: market.copied() }
+}
+
+pub fn set_param(admin: &Pubkey, market: Option<&Pubkey>, key: ParamKey, index: u8, value: i64) -> Instruction {
+    ix(
+        change_param(admin, market),
+        bulwark::instruction::SetParam { key: key as u16, index, value },
+    )
+}
+
+pub fn queue_param_change(admin: &Pubkey, market: Option<&Pubkey>, key: ParamKey, index: u8, value: i64) -> Instruction {
+    ix(
+        change_param(admin, market),
+        bulwark::instruction::QueueParamChange { key: key as u16, index, value },
+    )
+}
+
+pub fn apply_param_change(admin: &Pubkey, market: Option<&Pubkey>, slot: u8) -> Instruction {
+    ix(change_param(admin, market), bulwark::instruction::ApplyParamChange { slot })
+}
+
+pub fn cancel_param_change(admin: &Pubkey, slot: u8) -> Instruction {
+    ix(change_param(admin, None), bulwark::instruction::CancelParamChange { slot })
+}
+
+/// `feeds` in the market's configured order.
+pub fn refresh_prices(market: &Pubkey, feeds: &[Pubkey]) -> Instruction {
+    let mut i = ix(
+        bulwark::accounts::RefreshPrices { exchange: exchange_pda(), market: *market },
+        bulwark::instruction::RefreshPrices {},
+    );
+    i.accounts.extend(feeds.iter().map(|k| AccountMeta::new_readonly(*k, false)));
+    i
+}

@@ -1,0 +1,15 @@
+//! Bulwark's client library: instruction builders, account decoding, the
+//! embedded chain, bootstrap, the invariant checker and simulate. The app
+//! reuses the program's own types and engine (`no-entrypoint`), so what it
+//! computes is what the program computes.
+
+pub mod bootstrap;
+pub mod bridge;
+pub mod chain;
+pub mod config;
+pub mod invariants;
+pub mod ix;
+pub mod pyth;
+pub mod simulate;
+
+pub use chain::{EmbeddedChain, TxError, TxOk};

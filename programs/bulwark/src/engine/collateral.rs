@@ -1,0 +1,90 @@
+//! Seats and collateral: claiming a seat, deposits, withdrawals, release.
+
+use super::margin;
+use crate::error::ErrorCode;
+use crate::math::{Cast, SafeMath};
+use crate::state::{MarketMut, MarketRef, Seat};
+use anchor_lang::prelude::*;
+
+pub fn find_seat(seats: &[Seat], owner: &Pubkey) -> Option<usize> {
+    if *owner == Pubkey::default() {
+        return None;
+    }
+    seats.iter().position(|s| s.owner == *owner)
+}
+
+/// The owner's seat index, or an error if it has none.
+pub fn seat_of(seats: &[Seat], owner: &Pubkey) -> Result<usize> {
+    find_seat(seats, owner).ok_or_else(|| error!(ErrorCode::SeatNotFound))
+}
+
+/// The owner's seat, claiming the first free one if it has none yet.
+pub fn find_or_claim_seat(m: &mut MarketMut, owner: &Pubkey) -> Result<usize> {
+    if let Some(i) = find_seat(m.seats, owner) {
+        return Ok(i);
+    }
+    let i = m
+        .seats
+        .iter()
+        .position(|s| s.is_free())
+        .ok_or_else(|| error!(ErrorCode::SeatTableFull))?;
+    let mut seat = Seat { owner: *owner, ..Default::default() };
+    seat.funding_snapshot = m.header.state.cum_funding_per_lot;
+    m.seats[i] = seat;
+    m.header.seats_used = m.header.seats_used.safe_add(1)?;
+    Ok(i)
+}
+
+/// Credits `amount` quote atoms to the seat (the token transfer into the
+/// vault is the caller's job and happens in the same instruction).
+pub fn deposit(m: &mut MarketMut, seat: usize, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    let a: i64 = amount.cast()?;
+    let s = &mut m.seats[seat];
+    s.collateral = s.collateral.safe_add(a)?;
+    let st = &mut m.header.state;
+    st.total_collateral = st.total_collateral.safe_add(a)?;
+    st.total_deposits = st.total_deposits.safe_add(amount)?;
+    Ok(())
+}
+
+/// Debits `amount` quote atoms if the seat keeps its initial margin at
+/// `price` (the mark).
+pub fn withdraw(m: &mut MarketMut, seat: usize, amount: u64, price: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    let free = margin::withdrawable(&m.header.config, &m.seats[seat], price)?;
+    require!(amount <= free, ErrorCode::InsufficientFreeCollateral);
+    let a: i64 = amount.cast()?;
+    let s = &mut m.seats[seat];
+    s.collateral = s.collateral.safe_sub(a)?;
+    let st = &mut m.header.state;
+    st.total_collateral = st.total_collateral.safe_sub(a)?;
+    st.total_withdrawals = st.total_withdrawals.safe_add(amount)?;
+    Ok(())
+}
+
+/// Frees an empty seat for someone else.
+pub fn release_seat(m: &mut MarketMut, seat: usize) -> Result<()> {
+    require!(m.seats[seat].is_empty(), ErrorCode::SeatNotEmpty);
+    m.seats[seat] = Seat::default();
+    m.header.seats_used = m.header.seats_used.safe_sub(1)?;
+    Ok(())
+}
+
+/// Σ seat collateral, recomputed from the table (tests and auditors compare
+/// it with `MarketState::total_collateral`).
+pub fn sum_collateral(m: &MarketRef) -> Result<i64> {
+    let mut t: i128 = 0;
+    for s in m.seats.iter().filter(|s| !s.is_free()) {
+        t = t.safe_add(s.collateral as i128)?;
+    }
+    t.cast()
+}
+
+/// What the market vault must hold at least: Σ collateral + unswept fees.
+pub fn required_vault_balance(m: &MarketRef) -> Result<i128> {
+    let st = &m.header.state;
+    (st.total_collateral as i128)
+        .safe_add(st.unswept_insurance_fees as i128)?
+        .safe_add(st.unswept_treasury_fees as i128)
+}

@@ -1,0 +1,167 @@
+//! Margin math: notional, risk tiers, unrealized PnL, requirements and free
+//! collateral. Every rounding here goes against the trader.
+
+use crate::error::ErrorCode;
+use crate::math::{div_floor_i128, Cast, SafeDivCeil, SafeMath, PPM};
+use crate::state::{MarketConfig, MarketState, RiskTier, Seat};
+use anchor_lang::prelude::*;
+
+/// The price margin is measured at: the mark once it exists, else the index.
+pub fn risk_price(state: &MarketState) -> u64 {
+    if state.mark_price > 0 {
+        state.mark_price
+    } else {
+        state.index_price
+    }
+}
+
+/// quote atoms of `lots` at `price`, rounded up (for requirements and costs).
+pub fn notional_ceil(lots: u64, price: u64, lots_per_unit: u64) -> Result<u64> {
+    (lots as u128)
+        .safe_mul(price as u128)?
+        .safe_div_ceil(lots_per_unit as u128)?
+        .cast()
+}
+
+/// quote atoms of `lots` at `price`, rounded down (for what a trader receives).
+pub fn notional_floor(lots: u64, price: u64, lots_per_unit: u64) -> Result<u64> {
+    (lots as u128)
+        .safe_mul(price as u128)?
+        .safe_div(lots_per_unit as u128)?
+        .cast()
+}
+
+/// The tier a position of `notional` falls in: the first whose bracket holds
+/// it; beyond the last bracket the last tier applies (position limits keep
+/// positions from getting there in the first place).
+pub fn tier_for(cfg: &MarketConfig, notional: u64) -> (usize, &RiskTier) {
+    let n = (cfg.num_tiers as usize).max(1);
+    for i in 0..n {
+        if notional <= cfg.tiers[i].max_notional {
+            return (i, &cfg.tiers[i]);
+        }
+    }
+    (n - 1, &cfg.tiers[n - 1])
+}
+
+/// ceil(notional × rate / 1e6): margin in quote atoms.
+pub fn margin_at_rate(notional: u64, rate_ppm: u32) -> Result<u64> {
+    (notional as u128)
+        .safe_mul(rate_ppm as u128)?
+        .safe_div_ceil(PPM as u128)?
+        .cast()
+}
+
+/// Initial margin of an absolute position of `lots` at `price`.
+pub fn initial_margin(cfg: &MarketConfig, lots: u64, price: u64) -> Result<u64> {
+    let notional = notional_ceil(lots, price, cfg.base_lots_per_unit)?;
+    margin_at_rate(notional, tier_for(cfg, notional).1.initial_margin_ppm)
+}
+
+/// Maintenance margin of an absolute position of `lots` at `price`.
+pub fn maint_margin(cfg: &MarketConfig, lots: u64, price: u64) -> Result<u64> {
+    let notional = notional_ceil(lots, price, cfg.base_lots_per_unit)?;
+    margin_at_rate(notional, tier_for(cfg, notional).1.maint_margin_ppm)
+}
+
+/// Unrealized PnL in quote atoms at `price`: position value (rounded down,
+/// i.e. toward the trader's loss for both longs and shorts) minus cost basis.
+pub fn unrealized_pnl(seat: &Seat, price: u64, lots_per_unit: u64) -> Result<i64> {
+    if seat.base_lots == 0 {
+        return Ok(-seat.entry_cost);
+    }
+    let value = div_floor_i128(
+        (seat.base_lots as i128).safe_mul(price as i128)?,
+        lots_per_unit as i128,
+    )?;
+    value.safe_sub(seat.entry_cost as i128)?.cast()
+}
+
+/// Worst-case absolute position if every resting order filled on its side.
+pub fn worst_case_lots(seat: &Seat) -> Result<u64> {
+    let pos = seat.base_lots as i128;
+    let long = pos.safe_add(seat.open_bid_lots as i128)?.unsigned_abs();
+    let short = pos.safe_sub(seat.open_ask_lots as i128)?.unsigned_abs();
+    long.max(short).cast()
+}
+
+/// Initial margin required by the seat: the worst case of its position plus
+/// its open orders, valued at `price`.
+pub fn initial_requirement(cfg: &MarketConfig, seat: &Seat, price: u64) -> Result<u64> {
+    let lots = worst_case_lots(seat)?;
+    if lots == 0 {
+        return Ok(0);
+    }
+    require!(price > 0, ErrorCode::IndexNotSet);
+    initial_margin(cfg, lots, price)
+}
+
+/// Collateral that may leave the seat at `price` (the mark). Unrealized
+/// losses count in full; unrealized gains do not count (they must be
+/// realized by closing the position before they can be withdrawn).
+pub fn withdrawable(cfg: &MarketConfig, seat: &Seat, price: u64) -> Result<u64> {
+    let has_exposure = seat.base_lots != 0 || seat.open_bid_lots != 0 || seat.open_ask_lots != 0;
+    let upnl = if has_exposure {
+        require!(price > 0, ErrorCode::IndexNotSet);
+        unrealized_pnl(seat, price, cfg.base_lots_per_unit)?
+    } else {
+        0
+    };
+    let free = (seat.collateral as i128)
+        .safe_add(upnl.min(0) as i128)?
+        .safe_sub(initial_requirement(cfg, seat, price)? as i128)?;
+    Ok(free.max(0).cast()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::RiskTier;
+
+    fn cfg() -> MarketConfig {
+        let mut c = MarketConfig { base_lots_per_unit: 10_000, num_tiers: 2, ..Default::default() };
+        c.tiers[0] = RiskTier { max_notional: 100_000_000_000, initial_margin_ppm: 20_000, maint_margin_ppm: 10_000 };
+        c.tiers[1] = RiskTier { max_notional: 1_000_000_000_000, initial_margin_ppm: 50_000, maint_margin_ppm: 25_000 };
+        c
+    }
+
+    #[test]
+    fn notional_and_tiers() {
+        // 1 BTC (10_000 lots) at 60_000 USD = 60_000e6 quote atoms.
+        let c = cfg();
+        assert_eq!(notional_ceil(10_000, 60_000_000_000, 10_000).unwrap(), 60_000_000_000);
+        assert_eq!(initial_margin(&c, 10_000, 60_000_000_000).unwrap(), 1_200_000_000);
+        // 2 BTC = 120k USD falls in tier 1 (5 %).
+        assert_eq!(initial_margin(&c, 20_000, 60_000_000_000).unwrap(), 6_000_000_000);
+        // 1 lot at 3 atoms per unit: 0.0003 atoms, rounds up to 1.
+        assert_eq!(notional_ceil(1, 3, 10_000).unwrap(), 1);
+        assert_eq!(notional_floor(1, 3, 10_000).unwrap(), 0);
+    }
+
+    #[test]
+    fn pnl_rounds_against_trader() {
+        let mut s = Seat { base_lots: 1, entry_cost: 0, ..Default::default() };
+        assert_eq!(unrealized_pnl(&s, 3, 10_000).unwrap(), 0);
+        s.base_lots = -1;
+        assert_eq!(unrealized_pnl(&s, 3, 10_000).unwrap(), -1);
+    }
+
+    #[test]
+    fn withdrawable_counts_losses_not_gains() {
+        let c = cfg();
+        // Long 1 BTC bought at 60k, collateral 5k USD.
+        let s = Seat {
+            collateral: 5_000_000_000,
+            base_lots: 10_000,
+            entry_cost: 60_000_000_000,
+            ..Default::default()
+        };
+        // At 61k: gain ignored; IM at 61k = 1_220e6.
+        assert_eq!(withdrawable(&c, &s, 61_000_000_000).unwrap(), 5_000_000_000 - 1_220_000_000);
+        // At 59k: loss 1_000e6, IM 1_180e6.
+        assert_eq!(withdrawable(&c, &s, 59_000_000_000).unwrap(), 5_000_000_000 - 1_000_000_000 - 1_180_000_000);
+        // No exposure: everything.
+        let flat = Seat { collateral: 7, ..Default::default() };
+        assert_eq!(withdrawable(&c, &flat, 0).unwrap(), 7);
+    }
+}

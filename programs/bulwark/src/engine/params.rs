@@ -1,0 +1,363 @@
+//! Validation of market configurations against the exchange's bounds, of the
+//! bounds against the protocol's hard limits, and reading / writing single
+//! parameters by key (for timelocked changes).
+
+use crate::error::ErrorCode;
+use crate::math::{limits, Cast, BPS, MAX_ORACLE_FEEDS, MAX_RISK_TIERS, PPM};
+use crate::state::{Exchange, MarketConfig, ParamBounds, ParamKey, WaterfallMode};
+use anchor_lang::prelude::*;
+
+macro_rules! check {
+    ($cond:expr, $err:expr) => {
+        if !($cond) {
+            msg!("check failed: {}", stringify!($cond));
+            return Err(Error::from($err));
+        }
+    };
+}
+
+/// The bounds themselves must sit inside the protocol's hard limits.
+pub fn validate_bounds(b: &ParamBounds) -> Result<()> {
+    use ErrorCode::ParamOutOfBounds as E;
+    check!(b.max_taker_fee_ppm <= limits::MAX_TAKER_FEE_PPM, E);
+    check!(b.min_maker_fee_ppm >= limits::MIN_MAKER_FEE_PPM, E);
+    check!(b.min_maker_fee_ppm <= b.max_maker_fee_ppm, E);
+    check!(b.max_maker_fee_ppm <= b.max_taker_fee_ppm, E);
+    check!(b.min_initial_margin_ppm >= limits::MIN_INITIAL_MARGIN_PPM, E);
+    check!(b.min_maint_margin_ppm >= limits::MIN_MAINT_MARGIN_PPM, E);
+    check!(b.min_maint_margin_ppm <= b.min_initial_margin_ppm, E);
+    check!((b.min_initial_margin_ppm as u64) < PPM, E);
+    check!(b.max_oracle_staleness_secs >= 1, E);
+    check!(b.max_oracle_staleness_secs <= limits::MAX_ORACLE_STALENESS_SECS, E);
+    check!(b.max_oracle_conf_bps <= limits::MAX_ORACLE_CONF_BPS, E);
+    check!(b.max_oracle_deviation_bps <= limits::MAX_ORACLE_DEVIATION_BPS, E);
+    check!(b.min_price_band_bps >= 1, E);
+    check!(b.min_price_band_bps <= b.max_price_band_bps, E);
+    check!(b.max_price_band_bps <= limits::MAX_PRICE_BAND_BPS, E);
+    check!(b.max_liquidation_fee_ppm <= limits::MAX_LIQUIDATION_FEE_PPM, E);
+    check!(b.max_funding_cap_ppm <= limits::MAX_FUNDING_CAP_PPM, E);
+    check!((b.min_insurance_fee_share_ppm as u64) <= PPM, E);
+    check!(b.min_funding_interval_secs >= 1, E);
+    check!(b.max_seat_capacity <= limits::MAX_SEAT_CAPACITY, E);
+    check!(b.max_book_capacity <= limits::MAX_BOOK_CAPACITY, E);
+    Ok(())
+}
+
+pub fn validate_timelock(secs: i64) -> Result<()> {
+    check!(
+        (limits::MIN_TIMELOCK_SECS..=limits::MAX_TIMELOCK_SECS).contains(&secs),
+        ErrorCode::InvalidTimelock
+    );
+    Ok(())
+}
+
+/// Every parameter of a market inside the exchange's bounds, and internally
+/// consistent (tiers increasing, maintenance below initial, …).
+pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
+    use ErrorCode::{InvalidMarketConfig as C, InvalidRiskTiers as T, ParamOutOfBounds as E};
+    // Oracles.
+    let o = &c.oracle;
+    check!(o.num_feeds >= 1 && o.num_feeds as usize <= MAX_ORACLE_FEEDS, C);
+    check!(o.min_feeds >= 1 && o.min_feeds <= o.num_feeds, C);
+    for (i, f) in o.feeds.iter().enumerate() {
+        if i < o.num_feeds as usize {
+            check!(*f != Pubkey::default(), C);
+            check!(!o.feeds[..i].contains(f), C);
+        } else {
+            check!(*f == Pubkey::default(), C);
+        }
+    }
+    check!(o.max_staleness_secs >= 1, E);
+    check!(o.max_staleness_secs <= b.max_oracle_staleness_secs, E);
+    check!(o.max_conf_bps as u32 <= b.max_oracle_conf_bps, E);
+    check!(o.max_deviation_bps as u32 <= b.max_oracle_deviation_bps, E);
+    check!((o.max_deviation_bps as u64) < BPS, E);
+    // Lots and ticks.
+    check!(c.tick_size >= 1, C);
+    check!(c.base_lots_per_unit >= 1, C);
+    check!(is_power_of_ten(c.base_lots_per_unit), C);
+    check!(c.min_order_lots >= 1 && c.min_order_lots <= c.max_order_lots, C);
+    check!(c.max_order_lots <= i64::MAX as u64 / 4, C);
+    check!(c.position_limit_lots >= c.min_order_lots, C);
+    check!(c.open_interest_cap_lots >= c.position_limit_lots, C);
+    check!(c.open_interest_cap_lots <= i64::MAX as u64 / 4, C);
+    // Fees.
+    check!(c.taker_fee_ppm <= b.max_taker_fee_ppm, E);
+    check!(c.maker_fee_ppm >= b.min_maker_fee_ppm, E);
+    check!(c.maker_fee_ppm <= b.max_maker_fee_ppm, E);
+    // A maker rebate must be paid for by the taker fee of the same fill.
+    check!(c.taker_fee_ppm >= 0, E);
+    check!(c.taker_fee_ppm.saturating_add(c.maker_fee_ppm) >= 0, E);
+    check!(c.insurance_fee_share_ppm >= b.min_insurance_fee_share_ppm, E);
+    check!(c.insurance_fee_share_ppm as u64 <= PPM, E);
+    check!(c.liquidation_fee_ppm <= b.max_liquidation_fee_ppm, E);
+    check!(c.keeper_liquidation_share_ppm as u64 <= PPM, E);
+    check!(c.takeover_discount_ppm as u64 <= PPM, E);
+    // Band, funding, mark.
+    check!(c.price_band_bps >= b.min_price_band_bps, E);
+    check!(c.price_band_bps <= b.max_price_band_bps, E);
+    check!(c.funding_interval_secs >= b.min_funding_interval_secs, E);
+    check!(c.funding_cap_ppm <= b.max_funding_cap_ppm, E);
+    check!(c.mark_ema_secs >= 1, C);
+    check!(c.insurance_cover_period_secs >= 1, C);
+    WaterfallMode::try_from(c.waterfall_mode)?;
+    // Risk tiers: notional brackets strictly increasing, rates non-decreasing,
+    // maintenance strictly below initial, all above the exchange's floors.
+    let n = c.num_tiers as usize;
+    check!(n >= 1 && n <= MAX_RISK_TIERS, T);
+    check!((c.partial_liquidation_tier as usize) <= n, T);
+    for i in 0..MAX_RISK_TIERS {
+        let t = &c.tiers[i];
+        if i >= n {
+            check!(t.max_notional == 0 && t.initial_margin_ppm == 0, T);
+            check!(t.maint_margin_ppm == 0, T);
+            continue;
+        }
+        check!(t.max_notional > 0, T);
+        check!(t.initial_margin_ppm >= b.min_initial_margin_ppm, E);
+        check!(t.maint_margin_ppm >= b.min_maint_margin_ppm, E);
+        check!(t.maint_margin_ppm < t.initial_margin_ppm, T);
+        check!((t.initial_margin_ppm as u64) <= PPM, T);
+        if i > 0 {
+            let p = &c.tiers[i - 1];
+            check!(t.max_notional > p.max_notional, T);
+            check!(t.initial_margin_ppm >= p.initial_margin_ppm, T);
+            check!(t.maint_margin_ppm >= p.maint_margin_ppm, T);
+        }
+    }
+    Ok(())
+}
+
+fn is_power_of_ten(mut v: u64) -> bool {
+    while v >= 10 && v % 10 == 0 {
+        v /= 10;
+    }
+    v == 1
+}
+
+fn tier_index(c: &MarketConfig, index: u8) -> Result<usize> {
+    let i = index as usize;
+    require!(i < c.num_tiers as usize, ErrorCode::InvalidRiskTiers);
+    Ok(i)
+}
+
+/// Current value of a market parameter, as i64 in the key's unit.
+pub fn read_market_param(c: &MarketConfig, key: ParamKey, index: u8) -> Result<i64> {
+    use ParamKey::*;
+    Ok(match key {
+        TakerFeePpm => c.taker_fee_ppm as i64,
+        MakerFeePpm => c.maker_fee_ppm as i64,
+        OracleMaxStalenessSecs => c.oracle.max_staleness_secs as i64,
+        OracleMaxConfBps => c.oracle.max_conf_bps as i64,
+        OracleMaxDeviationBps => c.oracle.max_deviation_bps as i64,
+        OracleMinFeeds => c.oracle.min_feeds as i64,
+        PriceBandBps => c.price_band_bps as i64,
+        TierInitialMarginPpm => c.tiers[tier_index(c, index)?].initial_margin_ppm as i64,
+        TierMaintMarginPpm => c.tiers[tier_index(c, index)?].maint_margin_ppm as i64,
+        TierMaxNotional => c.tiers[tier_index(c, index)?].max_notional.cast()?,
+        OpenInterestCapLots => c.open_interest_cap_lots.cast()?,
+        PositionLimitLots => c.position_limit_lots.cast()?,
+        LiquidationFeePpm => c.liquidation_fee_ppm as i64,
+        FundingCapPpm => c.funding_cap_ppm as i64,
+        InsuranceFeeSharePpm => c.insurance_fee_share_ppm as i64,
+        InsuranceCoverCap => c.insurance_cover_cap.cast()?,
+        WaterfallMode => c.waterfall_mode as i64,
+        _ => return err!(ErrorCode::UnknownParam),
+    })
+}
+
+/// Set a market parameter (the caller validates the whole config after).
+pub fn write_market_param(c: &mut MarketConfig, key: ParamKey, index: u8, v: i64) -> Result<()> {
+    use ParamKey::*;
+    match key {
+        TakerFeePpm => c.taker_fee_ppm = v.cast()?,
+        MakerFeePpm => c.maker_fee_ppm = v.cast()?,
+        OracleMaxStalenessSecs => c.oracle.max_staleness_secs = v.cast()?,
+        OracleMaxConfBps => c.oracle.max_conf_bps = v.cast()?,
+        OracleMaxDeviationBps => c.oracle.max_deviation_bps = v.cast()?,
+        OracleMinFeeds => c.oracle.min_feeds = v.cast()?,
+        PriceBandBps => c.price_band_bps = v.cast()?,
+        TierInitialMarginPpm => c.tiers[tier_index(c, index)?].initial_margin_ppm = v.cast()?,
+        TierMaintMarginPpm => c.tiers[tier_index(c, index)?].maint_margin_ppm = v.cast()?,
+        TierMaxNotional => c.tiers[tier_index(c, index)?].max_notional = v.cast()?,
+        OpenInterestCapLots => c.open_interest_cap_lots = v.cast()?,
+        PositionLimitLots => c.position_limit_lots = v.cast()?,
+        LiquidationFeePpm => c.liquidation_fee_ppm = v.cast()?,
+        FundingCapPpm => c.funding_cap_ppm = v.cast()?,
+        InsuranceFeeSharePpm => c.insurance_fee_share_ppm = v.cast()?,
+        InsuranceCoverCap => c.insurance_cover_cap = v.cast()?,
+        WaterfallMode => c.waterfall_mode = v.cast()?,
+        _ => return err!(ErrorCode::UnknownParam),
+    }
+    Ok(())
+}
+
+/// Current value of an exchange parameter.
+pub fn read_exchange_param(e: &Exchange, key: ParamKey) -> Result<i64> {
+    use ParamKey::*;
+    let b = &e.bounds;
+    Ok(match key {
+        TimelockSecs => e.timelock_secs,
+        BoundMaxTakerFeePpm => b.max_taker_fee_ppm as i64,
+        BoundMinMakerFeePpm => b.min_maker_fee_ppm as i64,
+        BoundMaxMakerFeePpm => b.max_maker_fee_ppm as i64,
+        BoundMinInitialMarginPpm => b.min_initial_margin_ppm as i64,
+        BoundMinMaintMarginPpm => b.min_maint_margin_ppm as i64,
+        BoundMaxOracleStalenessSecs => b.max_oracle_staleness_secs as i64,
+        BoundMaxOracleConfBps => b.max_oracle_conf_bps as i64,
+        BoundMaxOracleDeviationBps => b.max_oracle_deviation_bps as i64,
+        BoundMaxPriceBandBps => b.max_price_band_bps as i64,
+        BoundMinPriceBandBps => b.min_price_band_bps as i64,
+        BoundMaxLiquidationFeePpm => b.max_liquidation_fee_ppm as i64,
+        BoundMaxFundingCapPpm => b.max_funding_cap_ppm as i64,
+        BoundMinInsuranceFeeSharePpm => b.min_insurance_fee_share_ppm as i64,
+        _ => return err!(ErrorCode::UnknownParam),
+    })
+}
+
+/// Set an exchange parameter and validate the result.
+pub fn write_exchange_param(e: &mut Exchange, key: ParamKey, v: i64) -> Result<()> {
+    use ParamKey::*;
+    let mut b = e.bounds;
+    let mut timelock = e.timelock_secs;
+    match key {
+        TimelockSecs => timelock = v,
+        BoundMaxTakerFeePpm => b.max_taker_fee_ppm = v.cast()?,
+        BoundMinMakerFeePpm => b.min_maker_fee_ppm = v.cast()?,
+        BoundMaxMakerFeePpm => b.max_maker_fee_ppm = v.cast()?,
+        BoundMinInitialMarginPpm => b.min_initial_margin_ppm = v.cast()?,
+        BoundMinMaintMarginPpm => b.min_maint_margin_ppm = v.cast()?,
+        BoundMaxOracleStalenessSecs => b.max_oracle_staleness_secs = v.cast()?,
+        BoundMaxOracleConfBps => b.max_oracle_conf_bps = v.cast()?,
+        BoundMaxOracleDeviationBps => b.max_oracle_deviation_bps = v.cast()?,
+        BoundMaxPriceBandBps => b.max_price_band_bps = v.cast()?,
+        BoundMinPriceBandBps => b.min_price_band_bps = v.cast()?,
+        BoundMaxLiquidationFeePpm => b.max_liquidation_fee_ppm = v.cast()?,
+        BoundMaxFundingCapPpm => b.max_funding_cap_ppm = v.cast()?,
+        BoundMinInsuranceFeeSharePpm => b.min_insurance_fee_share_ppm = v.cast()?,
+        _ => return err!(ErrorCode::UnknownParam),
+    }
+    validate_bounds(&b)?;
+    validate_timelock(timelock)?;
+    e.bounds = b;
+    e.timelock_secs = timelock;
+    Ok(())
+}
+
+/// The market config after setting `key` to `value`, validated against the
+/// bounds, and whether the change loosens risk.
+pub fn market_change(
+    c: &MarketConfig,
+    b: &ParamBounds,
+    key: ParamKey,
+    index: u8,
+    value: i64,
+) -> Result<(MarketConfig, bool)> {
+    require!(key.is_market_key(), ErrorCode::UnknownParam);
+    let old = read_market_param(c, key, index)?;
+    let mut next = *c;
+    write_market_param(&mut next, key, index, value)?;
+    validate_market_config(&next, b)?;
+    Ok((next, key.is_loosening(old, value)))
+}
+
+/// Apply an exchange-level change to a copy and report whether it loosens.
+pub fn exchange_change(e: &Exchange, key: ParamKey, value: i64) -> Result<bool> {
+    require!(!key.is_market_key(), ErrorCode::UnknownParam);
+    let old = read_exchange_param(e, key)?;
+    let mut copy = *e;
+    write_exchange_param(&mut copy, key, value)?;
+    Ok(key.is_loosening(old, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{default_bounds, OracleConfig, RiskTier};
+
+    pub fn sample_config() -> MarketConfig {
+        let mut tiers = [RiskTier::default(); MAX_RISK_TIERS];
+        tiers[0] = RiskTier { max_notional: 1_000_000_000, initial_margin_ppm: 20_000, maint_margin_ppm: 10_000 };
+        tiers[1] = RiskTier { max_notional: 10_000_000_000, initial_margin_ppm: 50_000, maint_margin_ppm: 25_000 };
+        let mut feeds = [Pubkey::default(); MAX_ORACLE_FEEDS];
+        feeds[0] = Pubkey::new_from_array([7; 32]);
+        MarketConfig {
+            oracle: OracleConfig {
+                feeds,
+                max_staleness_secs: 60,
+                max_conf_bps: 100,
+                max_deviation_bps: 200,
+                num_feeds: 1,
+                min_feeds: 1,
+                padding: [0; 6],
+            },
+            tiers,
+            tick_size: 1_000,
+            base_lots_per_unit: 10_000,
+            min_order_lots: 1,
+            max_order_lots: 1_000_000,
+            open_interest_cap_lots: 10_000_000,
+            position_limit_lots: 1_000_000,
+            insurance_cover_cap: 1_000_000_000,
+            taker_fee_ppm: 500,
+            maker_fee_ppm: -100,
+            insurance_fee_share_ppm: 500_000,
+            liquidation_fee_ppm: 10_000,
+            keeper_liquidation_share_ppm: 500_000,
+            price_band_bps: 500,
+            funding_interval_secs: 3_600,
+            funding_cap_ppm: 1_000,
+            mark_ema_secs: 300,
+            takeover_discount_ppm: 500_000,
+            insurance_cover_period_secs: 86_400,
+            partial_liquidation_tier: 1,
+            num_tiers: 2,
+            waterfall_mode: 0,
+            padding: [0; 1],
+            reserved: [0; 64],
+        }
+    }
+
+    #[test]
+    fn sample_config_is_valid() {
+        validate_bounds(&default_bounds()).unwrap();
+        validate_market_config(&sample_config(), &default_bounds()).unwrap();
+    }
+
+    #[test]
+    fn out_of_bounds_and_inconsistent_configs_fail() {
+        let b = default_bounds();
+        let mut c = sample_config();
+        c.taker_fee_ppm = b.max_taker_fee_ppm + 1;
+        assert!(validate_market_config(&c, &b).is_err());
+        let mut c = sample_config();
+        c.tiers[1].initial_margin_ppm = 10_000; // below tier 0
+        assert!(validate_market_config(&c, &b).is_err());
+        let mut c = sample_config();
+        c.tiers[0].maint_margin_ppm = c.tiers[0].initial_margin_ppm;
+        assert!(validate_market_config(&c, &b).is_err());
+        let mut c = sample_config();
+        c.oracle.min_feeds = 2;
+        assert!(validate_market_config(&c, &b).is_err());
+        let mut c = sample_config();
+        c.base_lots_per_unit = 300;
+        assert!(validate_market_config(&c, &b).is_err());
+    }
+
+    #[test]
+    fn loosening_directions() {
+        let b = default_bounds();
+        let c = sample_config();
+        let (_, loose) = market_change(&c, &b, ParamKey::TierInitialMarginPpm, 0, 15_000).unwrap();
+        assert!(loose);
+        let (n, loose) = market_change(&c, &b, ParamKey::TierInitialMarginPpm, 0, 30_000).unwrap();
+        assert!(!loose);
+        assert_eq!(n.tiers[0].initial_margin_ppm, 30_000);
+        let (_, loose) = market_change(&c, &b, ParamKey::PriceBandBps, 0, 100).unwrap();
+        assert!(!loose);
+        let (_, loose) = market_change(&c, &b, ParamKey::TakerFeePpm, 0, 600).unwrap();
+        assert!(loose);
+        assert!(market_change(&c, &b, ParamKey::PriceBandBps, 0, 1_000_000).is_err());
+        assert!(market_change(&c, &b, ParamKey::TimelockSecs, 0, 100).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! One error enum for the whole program. Codes are ABI: append only.
+
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum ErrorCode {
+    #[msg("Arithmetic overflow or division by zero")]
+    MathOverflow, // 6000
+    #[msg("The signer is not the exchange admin")]
+    NotAdmin,
+    #[msg("The collateral mint must have 6 decimals")]
+    InvalidCollateralMint,
+    #[msg("The token account's mint is not the exchange's collateral mint")]
+    WrongMint,
+    #[msg("The vault is not this market's or this fund's vault")]
+    WrongVault,
+    #[msg("The market does not belong to this exchange")]
+    WrongExchange,
+    #[msg("A parameter is outside the exchange's bounds")]
+    ParamOutOfBounds,
+    #[msg("This change loosens risk: queue it behind the timelock")]
+    TimelockRequired,
+    #[msg("The timelock of this queued change has not expired yet")]
+    TimelockNotExpired,
+    #[msg("No pending change in this slot")]
+    NoPendingChange,
+    #[msg("All pending-change slots are in use")]
+    PendingChangesFull, // 6010
+    #[msg("Unknown parameter key")]
+    UnknownParam,
+    #[msg("The market account has the wrong size for its capacities")]
+    WrongMarketSize,
+    #[msg("The market account data is malformed")]
+    MalformedMarket,
+    #[msg("The seat table is full")]
+    SeatTableFull,
+    #[msg("The signer has no seat in this market")]
+    SeatNotFound,
+    #[msg("The seat is not empty: collateral, position or orders remain")]
+    SeatNotEmpty,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Withdrawal exceeds free collateral")]
+    InsufficientFreeCollateral,
+    #[msg("The vault holds less than the requested amount")]
+    InsufficientVaultBalance,
+    #[msg("Oracle account count does not match the market's feeds")]
+    OracleAccountsMismatch, // 6020
+    #[msg("Oracle account is not the market's configured feed")]
+    WrongOracle,
+    #[msg("Oracle account is not owned by the configured Pyth program")]
+    OracleWrongOwner,
+    #[msg("Oracle account is not a valid Pyth price account")]
+    OracleInvalidAccount,
+    #[msg("Oracle price is stale")]
+    OracleStale,
+    #[msg("Oracle confidence interval is too wide")]
+    OracleConfidenceTooWide,
+    #[msg("Oracle price status is not Trading")]
+    OracleNotTrading,
+    #[msg("Oracle price is not positive")]
+    OracleNonPositive,
+    #[msg("Too few oracle feeds agree within the deviation bound")]
+    OracleTooFewFeeds,
+    #[msg("The market is paused")]
+    MarketPaused,
+    #[msg("The market is in reduce-only mode")]
+    MarketReduceOnly, // 6030
+    #[msg("Invalid market status value")]
+    InvalidMarketStatus,
+    #[msg("The exchange has paused this action")]
+    ExchangePaused,
+    #[msg("The market's index price has never been set")]
+    IndexNotSet,
+    #[msg("Risk tiers must have increasing notional brackets and rates")]
+    InvalidRiskTiers,
+    #[msg("Invalid market configuration")]
+    InvalidMarketConfig,
+    #[msg("The timelock value is outside the protocol's hard limits")]
+    InvalidTimelock,
+    #[msg("Invalid account layout version")]
+    WrongVersion,
+    #[msg("The same account was passed twice where two distinct accounts are required")]
+    DuplicateAccount, // 6040
+    #[msg("The capacities exceed the exchange's bounds")]
+    CapacityOutOfBounds,
+    #[msg("This parameter belongs to a market: pass the market account")]
+    MarketRequired,
+    #[msg("The market passed is not the target of this change")]
+    WrongMarket,
+}

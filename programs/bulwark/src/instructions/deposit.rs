@@ -1,0 +1,82 @@
+use crate::engine::collateral;
+use crate::error::ErrorCode;
+use crate::state::*;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+/// Accounts shared by deposit and withdraw.
+#[derive(Accounts)]
+pub struct MoveCollateral<'info> {
+    pub owner: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: AccountLoader<'info, Market>,
+    #[account(mut, address = market.load()?.vault @ ErrorCode::WrongVault)]
+    pub vault: Account<'info, TokenAccount>,
+    /// The trader's token account (source of a deposit, destination of a withdrawal).
+    #[account(
+        mut,
+        constraint = owner_token.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongMint,
+        constraint = owner_token.key() != vault.key() @ ErrorCode::DuplicateAccount,
+    )]
+    pub owner_token: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl MoveCollateral<'_> {
+    /// On-chain solvency check after every collateral movement: the vault
+    /// holds at least Σ collateral + unswept fees. (Tokens sent to the vault
+    /// directly make it hold more, never less.)
+    pub fn check_vault(&mut self) -> Result<()> {
+        self.vault.reload()?;
+        let info = self.market.to_account_info();
+        let data = info.try_borrow_data()?;
+        let m = MarketRef::from_bytes(&data)?;
+        require!(
+            self.vault.amount as i128 >= collateral::required_vault_balance(&m)?,
+            ErrorCode::InsufficientVaultBalance
+        );
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    require!(
+        !ctx.accounts.exchange.load()?.is_paused(pause::DEPOSITS),
+        ErrorCode::ExchangePaused
+    );
+    let owner = ctx.accounts.owner.key();
+    let (seat, collateral_after) = {
+        let info = ctx.accounts.market.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        let mut m = MarketMut::from_bytes(&mut data)?;
+        let seat = collateral::find_or_claim_seat(&mut m, &owner)?;
+        collateral::deposit(&mut m, seat, amount)?;
+        (seat, m.seats[seat].collateral)
+    };
+    token::transfer(
+        CpiContext::new(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.owner_token.to_account_info(),
+                to: ctx.accounts.vault.to_account_info(),
+                authority: ctx.accounts.owner.to_account_info(),
+            },
+        ),
+        amount,
+    )?;
+    ctx.accounts.check_vault()?;
+    emit!(CollateralDeposited {
+        market: ctx.accounts.market.key(),
+        owner,
+        seat: seat as u32,
+        amount,
+        collateral: collateral_after,
+    });
+    Ok(())
+}

@@ -1,0 +1,72 @@
+use crate::engine::params::{validate_bounds, validate_timelock};
+use crate::error::ErrorCode;
+use crate::math::QUOTE_DECIMALS;
+use crate::state::*;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone)]
+pub struct InitializeExchangeArgs {
+    /// Owner every oracle account must have.
+    pub pyth_program: Pubkey,
+    /// seconds a loosening change waits.
+    pub timelock_secs: i64,
+    pub bounds: ParamBounds,
+}
+
+#[derive(Accounts)]
+pub struct InitializeExchange<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(init, payer = admin, space = Exchange::SPACE, seeds = [EXCHANGE_SEED], bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(init, payer = admin, space = InsuranceFund::SPACE, seeds = [INSURANCE_SEED], bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [INSURANCE_VAULT_SEED],
+        bump,
+        token::mint = collateral_mint,
+        token::authority = insurance,
+    )]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    pub collateral_mint: Account<'info, Mint>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -> Result<()> {
+    require!(
+        ctx.accounts.collateral_mint.decimals == QUOTE_DECIMALS,
+        ErrorCode::InvalidCollateralMint
+    );
+    validate_bounds(&args.bounds)?;
+    validate_timelock(args.timelock_secs)?;
+
+    let mut ex = ctx.accounts.exchange.load_init()?;
+    ex.version = EXCHANGE_VERSION;
+    ex.bump = ctx.bumps.exchange;
+    ex.insurance_bump = ctx.bumps.insurance;
+    ex.insurance_vault_bump = ctx.bumps.insurance_vault;
+    ex.admin = ctx.accounts.admin.key();
+    ex.collateral_mint = ctx.accounts.collateral_mint.key();
+    ex.pyth_program = args.pyth_program;
+    ex.timelock_secs = args.timelock_secs;
+    ex.bounds = args.bounds;
+
+    let mut fund = ctx.accounts.insurance.load_init()?;
+    fund.version = INSURANCE_VERSION;
+    fund.bump = ctx.bumps.insurance;
+    fund.vault_bump = ctx.bumps.insurance_vault;
+    fund.exchange = ctx.accounts.exchange.key();
+    fund.vault = ctx.accounts.insurance_vault.key();
+
+    emit!(ExchangeInitialized {
+        admin: ex.admin,
+        collateral_mint: ex.collateral_mint,
+        pyth_program: ex.pyth_program,
+        timelock_secs: ex.timelock_secs,
+    });
+    Ok(())
+}

@@ -1,0 +1,19 @@
+// Each module has its own `handler`; callers name them by module path.
+#![allow(ambiguous_glob_reexports)]
+
+pub mod admin;
+pub mod create_market;
+pub mod deposit;
+pub mod initialize_exchange;
+pub mod params;
+pub mod refresh_prices;
+pub mod release_seat;
+pub mod withdraw;
+
+pub use admin::*;
+pub use create_market::*;
+pub use deposit::*;
+pub use initialize_exchange::*;
+pub use params::*;
+pub use refresh_prices::*;
+pub use release_seat::*;

@@ -1,0 +1,150 @@
+//! Parameter changes. Tightening applies at once (`set_param`); loosening
+//! must be queued (`queue_param_change`), waits `exchange.timelock_secs`,
+//! and is then applied (`apply_param_change`) or withdrawn
+//! (`cancel_param_change`). Every step emits an event and the queue lives in
+//! the exchange account, so every pending change is visible on-chain.
+
+use crate::engine::params::{
+    exchange_change, market_change, read_exchange_param, read_market_param, write_exchange_param,
+};
+use crate::error::ErrorCode;
+use crate::math::{SafeMath, MAX_PENDING_CHANGES};
+use crate::state::*;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct ChangeParam<'info> {
+    pub admin: Signer<'info>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = admin @ ErrorCode::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    /// Required for market parameters.
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: Option<AccountLoader<'info, Market>>,
+}
+
+/// Validates a change against the current bounds and says whether it loosens.
+fn prepare(
+    ex: &Exchange,
+    market: Option<&Market>,
+    key: ParamKey,
+    index: u8,
+    value: i64,
+) -> Result<(i64, bool, Option<MarketConfig>)> {
+    if key.is_market_key() {
+        let m = market.ok_or_else(|| error!(ErrorCode::MarketRequired))?;
+        let old = read_market_param(&m.config, key, index)?;
+        let (next, loosens) = market_change(&m.config, &ex.bounds, key, index, value)?;
+        Ok((old, loosens, Some(next)))
+    } else {
+        let old = read_exchange_param(ex, key)?;
+        Ok((old, exchange_change(ex, key, value)?, None))
+    }
+}
+
+fn target_of(ctx: &Context<ChangeParam>, key: ParamKey) -> Pubkey {
+    match (&ctx.accounts.market, key.is_market_key()) {
+        (Some(m), true) => m.key(),
+        _ => Pubkey::default(),
+    }
+}
+
+pub fn set_param(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> Result<()> {
+    let key = ParamKey::from_u16(key)?;
+    let target = target_of(&ctx, key);
+    let mut ex = ctx.accounts.exchange.load_mut()?;
+    let mut market = match &ctx.accounts.market {
+        Some(m) => Some(m.load_mut()?),
+        None => None,
+    };
+    let (old, loosens, next) = prepare(&ex, market.as_deref(), key, index, value)?;
+    require!(!loosens, ErrorCode::TimelockRequired);
+    match (next, market.as_deref_mut()) {
+        (Some(cfg), Some(m)) => m.config = cfg,
+        _ => write_exchange_param(&mut ex, key, value)?,
+    }
+    emit!(ParamChanged { target, key: key as u16, index, old_value: old, new_value: value, from_queue: false });
+    Ok(())
+}
+
+pub fn queue_param_change(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> Result<()> {
+    let key = ParamKey::from_u16(key)?;
+    let target = target_of(&ctx, key);
+    let mut ex = ctx.accounts.exchange.load_mut()?;
+    {
+        let market = match &ctx.accounts.market {
+            Some(m) => Some(m.load()?),
+            None => None,
+        };
+        prepare(&ex, market.as_deref(), key, index, value)?;
+    }
+    let now = Clock::get()?.unix_timestamp;
+    let slot = ex
+        .pending
+        .iter()
+        .position(|p| p.active == 0)
+        .ok_or_else(|| error!(ErrorCode::PendingChangesFull))?;
+    let eta = now.safe_add(ex.timelock_secs)?;
+    ex.pending[slot] = PendingChange {
+        target,
+        queued_at: now,
+        eta,
+        value,
+        key: key as u16,
+        index,
+        active: 1,
+        padding: [0; 4],
+    };
+    ex.change_seq = ex.change_seq.safe_add(1)?;
+    emit!(ParamChangeQueued { slot: slot as u8, target, key: key as u16, index, value, eta });
+    Ok(())
+}
+
+fn pending_at(ex: &Exchange, slot: u8) -> Result<PendingChange> {
+    require!((slot as usize) < MAX_PENDING_CHANGES, ErrorCode::NoPendingChange);
+    let p = ex.pending[slot as usize];
+    require!(p.active == 1, ErrorCode::NoPendingChange);
+    Ok(p)
+}
+
+pub fn apply_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
+    let mut ex = ctx.accounts.exchange.load_mut()?;
+    let p = pending_at(&ex, slot)?;
+    let now = Clock::get()?.unix_timestamp;
+    require!(now >= p.eta, ErrorCode::TimelockNotExpired);
+    let key = ParamKey::from_u16(p.key)?;
+    if key.is_market_key() {
+        let loader = ctx.accounts.market.as_ref().ok_or_else(|| error!(ErrorCode::MarketRequired))?;
+        require_keys_eq!(loader.key(), p.target, ErrorCode::WrongMarket);
+    }
+    let mut market = match &ctx.accounts.market {
+        Some(m) if key.is_market_key() => Some(m.load_mut()?),
+        _ => None,
+    };
+    // Re-validated against today's bounds: they may have tightened meanwhile.
+    let (old, _, next) = prepare(&ex, market.as_deref(), key, p.index, p.value)?;
+    match (next, market.as_deref_mut()) {
+        (Some(cfg), Some(m)) => m.config = cfg,
+        _ => write_exchange_param(&mut ex, key, p.value)?,
+    }
+    ex.pending[slot as usize] = PendingChange::default();
+    emit!(ParamChanged {
+        target: p.target,
+        key: p.key,
+        index: p.index,
+        old_value: old,
+        new_value: p.value,
+        from_queue: true,
+    });
+    Ok(())
+}
+
+pub fn cancel_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
+    let mut ex = ctx.accounts.exchange.load_mut()?;
+    let p = pending_at(&ex, slot)?;
+    ex.pending[slot as usize] = PendingChange::default();
+    emit!(ParamChangeCancelled { slot, target: p.target, key: p.key, index: p.index, value: p.value });
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Permissionless crank: reads the market's Pyth feeds (passed as remaining
+//! accounts, in the market's feed order) and stores the index.
+
+use crate::engine::oracle::{aggregate, FeedReading};
+use crate::error::ErrorCode;
+use crate::math::MAX_ORACLE_FEEDS;
+use crate::oracle::read_feed;
+use crate::state::*;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct RefreshPrices<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: AccountLoader<'info, Market>,
+}
+
+pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
+    let pyth = ctx.accounts.exchange.load()?.pyth_program;
+    let now = Clock::get()?.unix_timestamp;
+    let mut m = ctx.accounts.market.load_mut()?;
+    let index = read_index(&m.config.oracle, &pyth, ctx.remaining_accounts, now)?;
+    m.state.index_price = index.price;
+    m.state.index_publish_ts = index.publish_ts;
+    m.state.index_updated_ts = now;
+    m.state.index_feeds_used = index.feeds_used;
+    emit!(IndexUpdated {
+        market: ctx.accounts.market.key(),
+        index_price: index.price,
+        publish_ts: index.publish_ts,
+        feeds_used: index.feeds_used,
+    });
+    Ok(())
+}
+
+/// Reads and aggregates the feeds; shared by every instruction that needs a
+/// fresh index.
+pub fn read_index(
+    cfg: &OracleConfig,
+    pyth_program: &Pubkey,
+    accounts: &[AccountInfo],
+    now: i64,
+) -> Result<crate::engine::oracle::IndexPrice> {
+    let n = cfg.num_feeds as usize;
+    require!(accounts.len() == n, ErrorCode::OracleAccountsMismatch);
+    let mut readings: [core::result::Result<FeedReading, ErrorCode>; MAX_ORACLE_FEEDS] =
+        [Err(ErrorCode::OracleTooFewFeeds); MAX_ORACLE_FEEDS];
+    for i in 0..n {
+        readings[i] = read_feed(&accounts[i], &cfg.feeds[i], pyth_program)?;
+    }
+    aggregate(&readings[..n], cfg, now)
+}

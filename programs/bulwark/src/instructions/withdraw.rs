@@ -1,0 +1,43 @@
+use super::deposit::MoveCollateral;
+use crate::engine::{collateral, margin};
+use crate::error::ErrorCode;
+use crate::state::*;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Transfer};
+
+pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    let owner = ctx.accounts.owner.key();
+    let (seat, collateral_after) = {
+        let info = ctx.accounts.market.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        let mut m = MarketMut::from_bytes(&mut data)?;
+        let seat = collateral::seat_of(m.seats, &owner)?;
+        let price = margin::risk_price(&m.header.state);
+        collateral::withdraw(&mut m, seat, amount, price)?;
+        (seat, m.seats[seat].collateral)
+    };
+    let bump = ctx.accounts.exchange.load()?.bump;
+    let seeds: &[&[&[u8]]] = &[&[EXCHANGE_SEED, &[bump]]];
+    token::transfer(
+        CpiContext::new_with_signer(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.vault.to_account_info(),
+                to: ctx.accounts.owner_token.to_account_info(),
+                authority: ctx.accounts.exchange.to_account_info(),
+            },
+            seeds,
+        ),
+        amount,
+    )?;
+    ctx.accounts.check_vault()?;
+    emit!(CollateralWithdrawn {
+        market: ctx.accounts.market.key(),
+        owner,
+        seat: seat as u32,
+        amount,
+        collateral: collateral_after,
+    });
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Bulwark: an on-chain perpetual-futures exchange whose risk waterfall is
+//! written in the program. Entry points only; the work is in `engine`.
+
+use anchor_lang::prelude::*;
+
+pub mod engine;
+pub mod error;
+pub mod instructions;
+pub mod math;
+pub mod oracle;
+pub mod state;
+
+use instructions::*;
+
+declare_id!("ABZhXVdXiFRVS9EH8ungJyLVUqjMQ75EzKuzSdC3Xdrw");
+
+#[program]
+pub mod bulwark {
+    use super::*;
+
+    /// Creates the exchange, the insurance fund and its vault.
+    pub fn initialize_exchange(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -> Result<()> {
+        instructions::initialize_exchange::handler(ctx, args)
+    }
+
+    /// Attaches a client-created market account and creates its vault.
+    pub fn create_market(ctx: Context<CreateMarket>, args: CreateMarketArgs) -> Result<()> {
+        instructions::create_market::handler(ctx, args)
+    }
+
+    /// Moves collateral into the trader's seat (claimed on first use).
+    pub fn deposit(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+        instructions::deposit::handler(ctx, amount)
+    }
+
+    /// Moves free collateral back to the trader.
+    pub fn withdraw(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+        instructions::withdraw::handler(ctx, amount)
+    }
+
+    /// Frees the signer's empty seat.
+    pub fn release_seat(ctx: Context<ReleaseSeat>) -> Result<()> {
+        instructions::release_seat::handler(ctx)
+    }
+
+    /// Operator: Active / ReduceOnly / Paused.
+    pub fn set_market_status(ctx: Context<AdminMarket>, status: u8) -> Result<()> {
+        instructions::admin::set_market_status(ctx, status)
+    }
+
+    /// Operator: exchange-wide pause flags (deposits, trading, new markets).
+    pub fn set_exchange_pause(ctx: Context<AdminExchange>, flags: u8) -> Result<()> {
+        instructions::admin::set_exchange_pause(ctx, flags)
+    }
+
+    /// Operator: a tightening parameter change, applied at once.
+    pub fn set_param(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> Result<()> {
+        instructions::params::set_param(ctx, key, index, value)
+    }
+
+    /// Operator: queue a change behind the timelock.
+    pub fn queue_param_change(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> Result<()> {
+        instructions::params::queue_param_change(ctx, key, index, value)
+    }
+
+    /// Operator: apply a queued change once its timelock has passed.
+    pub fn apply_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
+        instructions::params::apply_param_change(ctx, slot)
+    }
+
+    /// Operator: withdraw a queued change.
+    pub fn cancel_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
+        instructions::params::cancel_param_change(ctx, slot)
+    }
+
+    /// Anyone: refresh the index from the market's Pyth feeds.
+    pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
+        instructions::refresh_prices::handler(ctx)
+    }
+}

@@ -1,0 +1,348 @@
+//! The market account: header (config + live state), then the seat table,
+//! then the bids and the asks, all in one client-created zero-copy account.
+//!
+//! Layout of the account data:
+//! `[8 discriminator][Market][Seat; seat_capacity][Order; book_capacity][Order; book_capacity]`
+
+use super::{Order, Seat};
+use crate::error::ErrorCode;
+use crate::math::{PodI128, MAX_ORACLE_FEEDS, MAX_RISK_TIERS};
+use anchor_lang::prelude::*;
+use anchor_lang::Discriminator;
+use static_assertions::const_assert_eq;
+
+pub const MARKET_VERSION: u8 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum MarketStatus {
+    /// Everything allowed.
+    Active = 0,
+    /// Only orders that reduce a position; deposits, withdrawals, cancels.
+    ReduceOnly = 1,
+    /// No new orders; cancels, deposits and withdrawals within margin.
+    Paused = 2,
+}
+
+impl TryFrom<u8> for MarketStatus {
+    type Error = Error;
+    fn try_from(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(Self::Active),
+            1 => Ok(Self::ReduceOnly),
+            2 => Ok(Self::Paused),
+            _ => err!(ErrorCode::InvalidMarketStatus),
+        }
+    }
+}
+
+/// What happens to a deficit the insurance fund cannot cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum WaterfallMode {
+    /// Close the bankrupt position against top-ranked profitable positions.
+    Adl = 0,
+    /// Spread the deficit pro-rata over the opposite side's profitable positions.
+    Socialized = 1,
+}
+
+impl TryFrom<u8> for WaterfallMode {
+    type Error = Error;
+    fn try_from(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(Self::Adl),
+            1 => Ok(Self::Socialized),
+            _ => err!(ErrorCode::InvalidMarketConfig),
+        }
+    }
+}
+
+/// A position-notional bracket and its margin rates.
+#[zero_copy]
+#[derive(Debug, Default, AnchorSerialize, AnchorDeserialize, PartialEq, Eq)]
+pub struct RiskTier {
+    /// quote atoms; positions with notional up to this fall in this tier.
+    pub max_notional: u64,
+    /// ppm of notional; initial margin (max leverage = 1e6 / this).
+    pub initial_margin_ppm: u32,
+    /// ppm of notional; maintenance margin.
+    pub maint_margin_ppm: u32,
+}
+const_assert_eq!(core::mem::size_of::<RiskTier>(), 16);
+
+#[zero_copy]
+#[derive(Debug, Default, AnchorSerialize, AnchorDeserialize, PartialEq, Eq)]
+pub struct OracleConfig {
+    /// Pyth price accounts; the first `num_feeds` are used.
+    pub feeds: [Pubkey; MAX_ORACLE_FEEDS],
+    /// seconds; a price older than this is stale.
+    pub max_staleness_secs: u32,
+    /// bps of price; wider confidence is rejected.
+    pub max_conf_bps: u16,
+    /// bps; a feed further than this from the median is dropped.
+    pub max_deviation_bps: u16,
+    pub num_feeds: u8,
+    /// fewest agreeing feeds needed for an index.
+    pub min_feeds: u8,
+    pub padding: [u8; 6],
+}
+const_assert_eq!(core::mem::size_of::<OracleConfig>(), 112);
+
+/// Everything the operator configures about a market. All of it is checked
+/// against the exchange's bounds (`engine::params::validate_market_config`).
+#[zero_copy]
+#[derive(Debug, AnchorSerialize, AnchorDeserialize, PartialEq, Eq)]
+pub struct MarketConfig {
+    pub oracle: OracleConfig,
+    pub tiers: [RiskTier; MAX_RISK_TIERS],
+    /// price units (1e-6 quote per base unit); order prices are multiples.
+    pub tick_size: u64,
+    /// base lots in one base unit (a power of ten; 10_000 = 0.0001 BTC lots).
+    pub base_lots_per_unit: u64,
+    /// base lots; smallest order.
+    pub min_order_lots: u64,
+    /// base lots; largest order.
+    pub max_order_lots: u64,
+    /// base lots; cap on the long side's total position.
+    pub open_interest_cap_lots: u64,
+    /// base lots; cap on one seat's absolute position.
+    pub position_limit_lots: u64,
+    /// quote atoms; most the insurance fund pays this market per period.
+    pub insurance_cover_cap: u64,
+    /// ppm of notional; negative = rebate.
+    pub taker_fee_ppm: i32,
+    /// ppm of notional; negative = rebate.
+    pub maker_fee_ppm: i32,
+    /// ppm of fee revenue to the insurance fund (rest to the treasury).
+    pub insurance_fee_share_ppm: u32,
+    /// ppm of closed notional charged on liquidation.
+    pub liquidation_fee_ppm: u32,
+    /// ppm of the liquidation fee paid to the keeper (rest to insurance).
+    pub keeper_liquidation_share_ppm: u32,
+    /// bps around the index within which orders and fills must lie.
+    pub price_band_bps: u32,
+    /// seconds between funding updates.
+    pub funding_interval_secs: u32,
+    /// ppm of index per interval; funding rate cap.
+    pub funding_cap_ppm: u32,
+    /// seconds; time constant of the basis moving average.
+    pub mark_ema_secs: u32,
+    /// ppm of the mark-to-bankruptcy distance a taking-over keeper gets.
+    pub takeover_discount_ppm: u32,
+    /// seconds; period of `insurance_cover_cap`.
+    pub insurance_cover_period_secs: u32,
+    /// Positions in this tier index or above are liquidated partially.
+    pub partial_liquidation_tier: u8,
+    pub num_tiers: u8,
+    /// `WaterfallMode` as u8.
+    pub waterfall_mode: u8,
+    pub padding: [u8; 1],
+    pub reserved: [u8; 64],
+}
+const_assert_eq!(core::mem::size_of::<MarketConfig>(), 112 + 128 + 56 + 44 + 4 + 64);
+const_assert_eq!(core::mem::size_of::<MarketConfig>() % 8, 0);
+
+/// Live state, written by the program only.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct MarketState {
+    /// price units; last index from the oracles (0 = never set).
+    pub index_price: u64,
+    /// unix seconds of the oracle publish time behind `index_price`.
+    pub index_publish_ts: i64,
+    /// unix seconds when the index was last refreshed.
+    pub index_updated_ts: i64,
+    /// price units; oracle-based mark.
+    pub mark_price: u64,
+    /// price units (signed); moving average of book mid or last trade minus index.
+    pub basis_ema: i64,
+    /// price units; last fill price.
+    pub last_trade_price: u64,
+    /// unix seconds; last mark update.
+    pub mark_updated_ts: i64,
+    /// quote atoms per base lot, scaled by `FUNDING_PRECISION`; cumulative.
+    pub cum_funding_per_lot: PodI128,
+    /// unix seconds; last funding update.
+    pub last_funding_ts: i64,
+    /// base lots; total long position (= total short position).
+    pub open_interest_lots: u64,
+    /// quote atoms; Σ seat collateral (kept in step for the on-chain invariant).
+    pub total_collateral: i64,
+    /// quote atoms; fees owed to the insurance fund, not yet swept.
+    pub unswept_insurance_fees: u64,
+    /// quote atoms; fees owed to the treasury, not yet swept.
+    pub unswept_treasury_fees: u64,
+    /// quote atoms; all deposits ever.
+    pub total_deposits: u64,
+    /// quote atoms; all withdrawals ever.
+    pub total_withdrawals: u64,
+    /// next order id to assign.
+    pub next_order_id: u64,
+    /// how many feeds made the last index.
+    pub index_feeds_used: u8,
+    pub padding: [u8; 7],
+    pub reserved: [u8; 128],
+}
+const_assert_eq!(core::mem::size_of::<MarketState>(), 8 * 7 + 16 + 8 * 8 + 8 + 128);
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+impl Default for MarketState {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+/// Market header. The seats and the book follow it in the same account.
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Market {
+    pub version: u8,
+    /// `MarketStatus` as u8.
+    pub status: u8,
+    pub vault_bump: u8,
+    pub padding0: [u8; 5],
+    pub exchange: Pubkey,
+    pub vault: Pubkey,
+    /// UTF-8, zero padded ("BTC-PERP").
+    pub name: [u8; 16],
+    /// seats in the table (fixed at creation).
+    pub seat_capacity: u32,
+    /// orders per side (fixed at creation).
+    pub book_capacity: u32,
+    /// seats with an owner.
+    pub seats_used: u32,
+    /// resting bids / asks.
+    pub num_bids: u32,
+    pub num_asks: u32,
+    /// index in the exchange (creation order).
+    pub market_index: u32,
+    pub config: MarketConfig,
+    pub state: MarketState,
+}
+const_assert_eq!(
+    core::mem::size_of::<Market>(),
+    8 + 64 + 16 + 24 + core::mem::size_of::<MarketConfig>() + core::mem::size_of::<MarketState>()
+);
+const_assert_eq!(core::mem::size_of::<Market>() % 8, 0);
+
+/// Byte offset of the seat table in the account data (after the discriminator).
+pub const SEATS_OFFSET: usize = 8 + core::mem::size_of::<Market>();
+
+impl Market {
+    pub fn status(&self) -> Result<MarketStatus> {
+        MarketStatus::try_from(self.status)
+    }
+
+    /// Account size for the given capacities.
+    pub fn account_size(seat_capacity: u32, book_capacity: u32) -> usize {
+        SEATS_OFFSET
+            + seat_capacity as usize * core::mem::size_of::<Seat>()
+            + 2 * book_capacity as usize * core::mem::size_of::<Order>()
+    }
+
+    pub fn name_str(&self) -> &str {
+        let end = self.name.iter().position(|b| *b == 0).unwrap_or(16);
+        core::str::from_utf8(&self.name[..end]).unwrap_or("?")
+    }
+}
+
+/// A mutable view over a whole market account: header, seats and book.
+/// The engine works on this; it is built from raw account bytes on-chain and
+/// off-chain alike.
+pub struct MarketMut<'a> {
+    pub header: &'a mut Market,
+    pub seats: &'a mut [Seat],
+    pub bids: &'a mut [Order],
+    pub asks: &'a mut [Order],
+}
+
+/// Read-only view (clients, auditors, the invariant checker).
+pub struct MarketRef<'a> {
+    pub header: &'a Market,
+    pub seats: &'a [Seat],
+    pub bids: &'a [Order],
+    pub asks: &'a [Order],
+}
+
+fn split_sizes(data_len: usize, header: &Market) -> Result<(usize, usize)> {
+    let seat_bytes = header.seat_capacity as usize * core::mem::size_of::<Seat>();
+    let side_bytes = header.book_capacity as usize * core::mem::size_of::<Order>();
+    require!(
+        data_len >= SEATS_OFFSET + seat_bytes + 2 * side_bytes,
+        ErrorCode::WrongMarketSize
+    );
+    Ok((seat_bytes, side_bytes))
+}
+
+impl<'a> MarketMut<'a> {
+    /// `data` is the whole account data, discriminator included.
+    pub fn from_bytes(data: &'a mut [u8]) -> Result<Self> {
+        require!(data.len() >= SEATS_OFFSET, ErrorCode::WrongMarketSize);
+        require!(
+            &data[..8] == Market::DISCRIMINATOR,
+            ErrorCode::MalformedMarket
+        );
+        let len = data.len();
+        let (head, rest) = data[8..].split_at_mut(core::mem::size_of::<Market>());
+        let header: &mut Market =
+            bytemuck::try_from_bytes_mut(head).map_err(|_| error!(ErrorCode::MalformedMarket))?;
+        let (seat_bytes, side_bytes) = split_sizes(len, header)?;
+        let (seats, rest) = rest.split_at_mut(seat_bytes);
+        let (bids, rest) = rest.split_at_mut(side_bytes);
+        let asks = &mut rest[..side_bytes];
+        Ok(Self {
+            header,
+            seats: cast_slice_mut(seats)?,
+            bids: cast_slice_mut(bids)?,
+            asks: cast_slice_mut(asks)?,
+        })
+    }
+
+    pub fn as_ref(&self) -> MarketRef<'_> {
+        MarketRef {
+            header: self.header,
+            seats: self.seats,
+            bids: self.bids,
+            asks: self.asks,
+        }
+    }
+}
+
+impl<'a> MarketRef<'a> {
+    /// `data` is the whole account data, discriminator included.
+    pub fn from_bytes(data: &'a [u8]) -> Result<Self> {
+        require!(data.len() >= SEATS_OFFSET, ErrorCode::WrongMarketSize);
+        require!(
+            &data[..8] == Market::DISCRIMINATOR,
+            ErrorCode::MalformedMarket
+        );
+        let (head, rest) = data[8..].split_at(core::mem::size_of::<Market>());
+        let header: &Market =
+            bytemuck::try_from_bytes(head).map_err(|_| error!(ErrorCode::MalformedMarket))?;
+        let (seat_bytes, side_bytes) = split_sizes(data.len(), header)?;
+        let (seats, rest) = rest.split_at(seat_bytes);
+        let (bids, rest) = rest.split_at(side_bytes);
+        let asks = &rest[..side_bytes];
+        Ok(Self {
+            header,
+            seats: cast_slice(seats)?,
+            bids: cast_slice(bids)?,
+            asks: cast_slice(asks)?,
+        })
+    }
+}
+
+fn cast_slice<T: bytemuck::Pod>(b: &[u8]) -> Result<&[T]> {
+    bytemuck::try_cast_slice(b).map_err(|_| error!(ErrorCode::MalformedMarket))
+}
+
+fn cast_slice_mut<T: bytemuck::Pod>(b: &mut [u8]) -> Result<&mut [T]> {
+    bytemuck::try_cast_slice_mut(b).map_err(|_| error!(ErrorCode::MalformedMarket))
+}
