@@ -25,22 +25,37 @@ pub struct Deployment {
 
 impl Deployment {
     pub fn market(&self, name: &str) -> &DeployedMarket {
-        self.markets.iter().find(|m| m.name == name).expect("market in deployment")
+        self.markets
+            .iter()
+            .find(|m| m.name == name)
+            .expect("market in deployment")
     }
 }
 
 /// Writes a Pyth price account owned by `pyth_program`.
 pub fn set_oracle(chain: &mut EmbeddedChain, feed: &Pubkey, pyth_program: &Pubkey, p: &PythPrice) {
     let data = price_account_bytes(p);
-    let account = Account { lamports: 10_000_000, data, owner: *pyth_program, executable: false, rent_epoch: 0 };
+    let account = Account {
+        lamports: 10_000_000,
+        data,
+        owner: *pyth_program,
+        executable: false,
+        rent_epoch: 0,
+    };
     chain.set_account(feed, account);
 }
 
 /// Mint, exchange and markets on the embedded chain; the chain's payer is
 /// the admin.
-pub async fn bootstrap(chain: &mut EmbeddedChain, cfg: &BootstrapConfig) -> Result<Deployment, String> {
+pub async fn bootstrap(
+    chain: &mut EmbeddedChain,
+    cfg: &BootstrapConfig,
+) -> Result<Deployment, String> {
     let err = |e: TxError| e.to_string();
-    let mint = chain.create_mint(bulwark::math::QUOTE_DECIMALS).await.map_err(err)?;
+    let mint = chain
+        .create_mint(bulwark::math::QUOTE_DECIMALS)
+        .await
+        .map_err(err)?;
     let pyth_program = cfg.pyth_program()?;
     let admin = chain.payer_pubkey();
     let args = InitializeExchangeArgs {
@@ -48,7 +63,10 @@ pub async fn bootstrap(chain: &mut EmbeddedChain, cfg: &BootstrapConfig) -> Resu
         timelock_secs: cfg.exchange.timelock_secs,
         bounds: cfg.bounds(),
     };
-    chain.send(&[ix::initialize_exchange(&admin, &mint, args)], &[]).await.map_err(err)?;
+    chain
+        .send(&[ix::initialize_exchange(&admin, &mint, args)], &[])
+        .await
+        .map_err(err)?;
     let now = chain.clock().await.unix_timestamp;
     let mut markets = Vec::new();
     for spec in &cfg.markets {
@@ -65,7 +83,13 @@ pub async fn bootstrap(chain: &mut EmbeddedChain, cfg: &BootstrapConfig) -> Resu
         let market = Keypair::new();
         let size = bulwark::state::Market::account_size(spec.seat_capacity, spec.book_capacity);
         let lamports = chain.rent_exempt(size).await;
-        let create = ix::create_market_account(&admin, &market.pubkey(), lamports, spec.seat_capacity, spec.book_capacity);
+        let create = ix::create_market_account(
+            &admin,
+            &market.pubkey(),
+            lamports,
+            spec.seat_capacity,
+            spec.book_capacity,
+        );
         let args = CreateMarketArgs {
             name: spec.name_bytes(),
             seat_capacity: spec.seat_capacity,
@@ -78,7 +102,15 @@ pub async fn bootstrap(chain: &mut EmbeddedChain, cfg: &BootstrapConfig) -> Resu
             .send(&[ix::refresh_prices(&market.pubkey(), &feeds)], &[])
             .await
             .map_err(err)?;
-        markets.push(DeployedMarket { name: spec.name.clone(), key: market.pubkey(), feeds });
+        markets.push(DeployedMarket {
+            name: spec.name.clone(),
+            key: market.pubkey(),
+            feeds,
+        });
     }
-    Ok(Deployment { collateral_mint: mint, pyth_program, markets })
+    Ok(Deployment {
+        collateral_mint: mint,
+        pyth_program,
+        markets,
+    })
 }

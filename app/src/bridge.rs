@@ -38,7 +38,8 @@ macro_rules! forward_all {
                 account_infos: &[AccountInfo],
                 signers_seeds: &[&[&[u8]]],
             ) -> ProgramResult {
-                self.0.sol_invoke_signed(instruction, account_infos, signers_seeds)
+                self.0
+                    .sol_invoke_signed(instruction, account_infos, signers_seeds)
             }
             fn sol_get_sysvar(&self, id: *const u8, var: *mut u8, offset: u64, length: u64) -> u64 {
                 self.0.sol_get_sysvar(id, var, offset, length)

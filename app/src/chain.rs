@@ -51,7 +51,9 @@ impl TxError {
 impl std::fmt::Display for TxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TxError::Custom { index, code } => write!(f, "instruction {index} failed with custom error {code}"),
+            TxError::Custom { index, code } => {
+                write!(f, "instruction {index} failed with custom error {code}")
+            }
             TxError::Other(s) => write!(f, "{s}"),
         }
     }
@@ -62,7 +64,10 @@ impl std::error::Error for TxError {}
 fn classify(e: BanksClientError) -> TxError {
     use solana_instruction::error::InstructionError;
     match e {
-        BanksClientError::TransactionError(TransactionError::InstructionError(i, InstructionError::Custom(c)))
+        BanksClientError::TransactionError(TransactionError::InstructionError(
+            i,
+            InstructionError::Custom(c),
+        ))
         | BanksClientError::SimulationError {
             err: TransactionError::InstructionError(i, InstructionError::Custom(c)),
             ..
@@ -88,7 +93,8 @@ pub struct EmbeddedChain {
 impl EmbeddedChain {
     /// Starts a chain with the Bulwark program and the given extra accounts.
     pub async fn start(accounts: Vec<(Pubkey, Account)>) -> Self {
-        let sbf = std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some();
+        let sbf =
+            std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some();
         let mut pt = ProgramTest::new("bulwark", bulwark::ID, processor!(bulwark_entry));
         pt.prefer_bpf(sbf);
         pt.set_compute_max_units(DEFAULT_CU_LIMIT);
@@ -109,7 +115,11 @@ impl EmbeddedChain {
     }
 
     /// Sends one transaction paid by the chain's payer and signed by `signers`.
-    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxOk, TxError> {
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxOk, TxError> {
         let bh = self
             .ctx
             .get_new_latest_blockhash()
@@ -176,7 +186,9 @@ impl EmbeddedChain {
     pub async fn token_balance(&mut self, key: &Pubkey) -> u64 {
         use anchor_lang::solana_program::program_pack::Pack;
         match self.account(key).await {
-            Some(a) => spl_token::state::Account::unpack(&a.data).map(|t| t.amount).unwrap_or(0),
+            Some(a) => spl_token::state::Account::unpack(&a.data)
+                .map(|t| t.amount)
+                .unwrap_or(0),
             None => 0,
         }
     }
@@ -195,15 +207,25 @@ impl EmbeddedChain {
                 spl_token::state::Mint::LEN as u64,
                 &spl_token::ID,
             ),
-            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer, None, decimals)
-                .map_err(|e| TxError::Other(e.to_string()))?,
+            spl_token::instruction::initialize_mint2(
+                &spl_token::ID,
+                &mint.pubkey(),
+                &payer,
+                None,
+                decimals,
+            )
+            .map_err(|e| TxError::Other(e.to_string()))?,
         ];
         self.send(&ixs, &[&mint]).await?;
         Ok(mint.pubkey())
     }
 
     /// Creates a token account of `mint` owned by `owner`.
-    pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey) -> Result<Pubkey, TxError> {
+    pub async fn create_token_account(
+        &mut self,
+        mint: &Pubkey,
+        owner: &Pubkey,
+    ) -> Result<Pubkey, TxError> {
         use anchor_lang::solana_program::program_pack::Pack;
         let acct = Keypair::new();
         let lamports = self.rent_exempt(spl_token::state::Account::LEN).await;
@@ -216,15 +238,25 @@ impl EmbeddedChain {
                 spl_token::state::Account::LEN as u64,
                 &spl_token::ID,
             ),
-            spl_token::instruction::initialize_account3(&spl_token::ID, &acct.pubkey(), mint, owner)
-                .map_err(|e| TxError::Other(e.to_string()))?,
+            spl_token::instruction::initialize_account3(
+                &spl_token::ID,
+                &acct.pubkey(),
+                mint,
+                owner,
+            )
+            .map_err(|e| TxError::Other(e.to_string()))?,
         ];
         self.send(&ixs, &[&acct]).await?;
         Ok(acct.pubkey())
     }
 
     /// Mints `amount` atoms to `to` (the payer is the mint authority).
-    pub async fn mint_to(&mut self, mint: &Pubkey, to: &Pubkey, amount: u64) -> Result<(), TxError> {
+    pub async fn mint_to(
+        &mut self,
+        mint: &Pubkey,
+        to: &Pubkey,
+        amount: u64,
+    ) -> Result<(), TxError> {
         let payer = self.payer_pubkey();
         let ix = spl_token::instruction::mint_to(&spl_token::ID, mint, to, &payer, &[], amount)
             .map_err(|e| TxError::Other(e.to_string()))?;

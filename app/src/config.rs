@@ -4,7 +4,9 @@
 
 use anchor_lang::prelude::Pubkey;
 use bulwark::math::{MAX_ORACLE_FEEDS, MAX_RISK_TIERS, PRICE_PRECISION};
-use bulwark::state::{default_bounds, MarketConfig, OracleConfig, ParamBounds, RiskTier, WaterfallMode};
+use bulwark::state::{
+    default_bounds, MarketConfig, OracleConfig, ParamBounds, RiskTier, WaterfallMode,
+};
 use serde::Deserialize;
 use std::str::FromStr;
 
@@ -140,11 +142,22 @@ impl BootstrapConfig {
                 ($($f:ident),*) => {$( if let Some(v) = o.$f { b.$f = v; } )*};
             }
             set!(
-                max_taker_fee_ppm, min_maker_fee_ppm, max_maker_fee_ppm, min_initial_margin_ppm,
-                min_maint_margin_ppm, max_oracle_staleness_secs, max_oracle_conf_bps,
-                max_oracle_deviation_bps, max_price_band_bps, min_price_band_bps,
-                max_liquidation_fee_ppm, max_funding_cap_ppm, min_insurance_fee_share_ppm,
-                min_funding_interval_secs, max_seat_capacity, max_book_capacity
+                max_taker_fee_ppm,
+                min_maker_fee_ppm,
+                max_maker_fee_ppm,
+                min_initial_margin_ppm,
+                min_maint_margin_ppm,
+                max_oracle_staleness_secs,
+                max_oracle_conf_bps,
+                max_oracle_deviation_bps,
+                max_price_band_bps,
+                min_price_band_bps,
+                max_liquidation_fee_ppm,
+                max_funding_cap_ppm,
+                min_insurance_fee_share_ppm,
+                min_funding_interval_secs,
+                max_seat_capacity,
+                max_book_capacity
             );
         }
         b
@@ -162,7 +175,11 @@ impl FeedSpec {
     pub fn key(&self) -> Result<Pubkey, String> {
         match &self.address {
             Some(a) => Pubkey::from_str(a).map_err(|e| format!("feed {}: {e}", self.name)),
-            None => Ok(Pubkey::find_program_address(&[b"bulwark-sim-feed", self.name.as_bytes()], &bulwark::ID).0),
+            None => Ok(Pubkey::find_program_address(
+                &[b"bulwark-sim-feed", self.name.as_bytes()],
+                &bulwark::ID,
+            )
+            .0),
         }
     }
 }
@@ -177,7 +194,10 @@ impl MarketSpec {
 
     pub fn market_config(&self) -> Result<MarketConfig, String> {
         if self.oracle.feeds.is_empty() || self.oracle.feeds.len() > MAX_ORACLE_FEEDS {
-            return Err(format!("{}: 1 to {MAX_ORACLE_FEEDS} oracle feeds", self.name));
+            return Err(format!(
+                "{}: 1 to {MAX_ORACLE_FEEDS} oracle feeds",
+                self.name
+            ));
         }
         if self.tiers.is_empty() || self.tiers.len() > MAX_RISK_TIERS {
             return Err(format!("{}: 1 to {MAX_RISK_TIERS} risk tiers", self.name));

@@ -48,10 +48,16 @@ pub fn check_market_data(data: &[u8], vault_balance: u64) -> Vec<Violation> {
         v.push(format!("{name}: Σ long {long} != Σ short {short}"));
     }
     if long != st.open_interest_lots as i128 {
-        v.push(format!("{name}: open interest {} != Σ long {long}", st.open_interest_lots));
+        v.push(format!(
+            "{name}: open interest {} != Σ long {long}",
+            st.open_interest_lots
+        ));
     }
     if used != m.header.seats_used {
-        v.push(format!("{name}: seats_used {} != occupied seats {used}", m.header.seats_used));
+        v.push(format!(
+            "{name}: seats_used {} != occupied seats {used}",
+            m.header.seats_used
+        ));
     }
     let deposits_minus_withdrawals = st.total_deposits as i128 - st.total_withdrawals as i128;
     if deposits_minus_withdrawals < 0 {
@@ -62,18 +68,27 @@ pub fn check_market_data(data: &[u8], vault_balance: u64) -> Vec<Violation> {
 
 /// Checks the insurance fund's ledger balance against its vault.
 pub fn check_insurance_data(data: &[u8], vault_balance: u64) -> Vec<Violation> {
-    if data.len() < 8 + core::mem::size_of::<InsuranceFund>() || &data[..8] != InsuranceFund::DISCRIMINATOR {
+    if data.len() < 8 + core::mem::size_of::<InsuranceFund>()
+        || &data[..8] != InsuranceFund::DISCRIMINATOR
+    {
         return vec!["insurance fund account does not decode".into()];
     }
-    let f: &InsuranceFund = bytemuck::from_bytes(&data[8..8 + core::mem::size_of::<InsuranceFund>()]);
+    let f: &InsuranceFund =
+        bytemuck::from_bytes(&data[8..8 + core::mem::size_of::<InsuranceFund>()]);
     let mut v = Vec::new();
     if f.balance != vault_balance {
-        v.push(format!("insurance: ledger balance {} != vault {}", f.balance, vault_balance));
+        v.push(format!(
+            "insurance: ledger balance {} != vault {}",
+            f.balance, vault_balance
+        ));
     }
     let inflows: u128 = f.inflows.iter().map(|x| *x as u128).sum();
     let outflows: u128 = f.outflows.iter().map(|x| *x as u128).sum();
     if inflows.checked_sub(outflows) != Some(f.balance as u128) {
-        v.push(format!("insurance: inflows {inflows} - outflows {outflows} != balance {}", f.balance));
+        v.push(format!(
+            "insurance: inflows {inflows} - outflows {outflows} != balance {}",
+            f.balance
+        ));
     }
     v
 }

@@ -28,7 +28,11 @@ fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction 
     }
 }
 
-pub fn initialize_exchange(admin: &Pubkey, collateral_mint: &Pubkey, args: InitializeExchangeArgs) -> Instruction {
+pub fn initialize_exchange(
+    admin: &Pubkey,
+    collateral_mint: &Pubkey,
+    args: InitializeExchangeArgs,
+) -> Instruction {
     ix(
         bulwark::accounts::InitializeExchange {
             admin: *admin,
@@ -46,7 +50,13 @@ pub fn initialize_exchange(admin: &Pubkey, collateral_mint: &Pubkey, args: Initi
 /// The system instruction that creates the market account (sized for the
 /// capacities and owned by the program), to be followed by `create_market`
 /// in the same transaction.
-pub fn create_market_account(payer: &Pubkey, market: &Pubkey, lamports: u64, seat_capacity: u32, book_capacity: u32) -> Instruction {
+pub fn create_market_account(
+    payer: &Pubkey,
+    market: &Pubkey,
+    lamports: u64,
+    seat_capacity: u32,
+    book_capacity: u32,
+) -> Instruction {
     solana_system_interface::instruction::create_account(
         payer,
         market,
@@ -56,7 +66,12 @@ pub fn create_market_account(payer: &Pubkey, market: &Pubkey, lamports: u64, sea
     )
 }
 
-pub fn create_market(admin: &Pubkey, market: &Pubkey, collateral_mint: &Pubkey, args: CreateMarketArgs) -> Instruction {
+pub fn create_market(
+    admin: &Pubkey,
+    market: &Pubkey,
+    collateral_mint: &Pubkey,
+    args: CreateMarketArgs,
+) -> Instruction {
     ix(
         bulwark::accounts::CreateMarket {
             admin: *admin,
@@ -71,7 +86,11 @@ pub fn create_market(admin: &Pubkey, market: &Pubkey, collateral_mint: &Pubkey, 
     )
 }
 
-fn move_collateral(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey) -> bulwark::accounts::MoveCollateral {
+fn move_collateral(
+    owner: &Pubkey,
+    market: &Pubkey,
+    owner_token: &Pubkey,
+) -> bulwark::accounts::MoveCollateral {
     bulwark::accounts::MoveCollateral {
         owner: *owner,
         exchange: exchange_pda(),
@@ -83,66 +102,118 @@ fn move_collateral(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey) -> bul
 }
 
 pub fn deposit(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey, amount: u64) -> Instruction {
-    ix(move_collateral(owner, market, owner_token), bulwark::instruction::Deposit { amount })
+    ix(
+        move_collateral(owner, market, owner_token),
+        bulwark::instruction::Deposit { amount },
+    )
 }
 
 pub fn withdraw(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey, amount: u64) -> Instruction {
-    ix(move_collateral(owner, market, owner_token), bulwark::instruction::Withdraw { amount })
+    ix(
+        move_collateral(owner, market, owner_token),
+        bulwark::instruction::Withdraw { amount },
+    )
 }
 
 pub fn release_seat(owner: &Pubkey, market: &Pubkey) -> Instruction {
     ix(
-        bulwark::accounts::ReleaseSeat { owner: *owner, market: *market },
+        bulwark::accounts::ReleaseSeat {
+            owner: *owner,
+            market: *market,
+        },
         bulwark::instruction::ReleaseSeat {},
     )
 }
 
 pub fn set_market_status(admin: &Pubkey, market: &Pubkey, status: MarketStatus) -> Instruction {
     ix(
-        bulwark::accounts::AdminMarket { admin: *admin, exchange: exchange_pda(), market: *market },
-        bulwark::instruction::SetMarketStatus { status: status as u8 },
+        bulwark::accounts::AdminMarket {
+            admin: *admin,
+            exchange: exchange_pda(),
+            market: *market,
+        },
+        bulwark::instruction::SetMarketStatus {
+            status: status as u8,
+        },
     )
 }
 
 pub fn set_exchange_pause(admin: &Pubkey, flags: u8) -> Instruction {
     ix(
-        bulwark::accounts::AdminExchange { admin: *admin, exchange: exchange_pda() },
+        bulwark::accounts::AdminExchange {
+            admin: *admin,
+            exchange: exchange_pda(),
+        },
         bulwark::instruction::SetExchangePause { flags },
     )
 }
 
 fn change_param(admin: &Pubkey, market: Option<&Pubkey>) -> bulwark::accounts::ChangeParam {
-    bulwark::accounts::ChangeParam { admin: *admin, exchange: exchange_pda(), market: market.copied() }
+    bulwark::accounts::ChangeParam {
+        admin: *admin,
+        exchange: exchange_pda(),
+        market: market.copied(),
+    }
 }
 
-pub fn set_param(admin: &Pubkey, market: Option<&Pubkey>, key: ParamKey, index: u8, value: i64) -> Instruction {
+pub fn set_param(
+    admin: &Pubkey,
+    market: Option<&Pubkey>,
+    key: ParamKey,
+    index: u8,
+    value: i64,
+) -> Instruction {
     ix(
         change_param(admin, market),
-        bulwark::instruction::SetParam { key: key as u16, index, value },
+        bulwark::instruction::SetParam {
+            key: key as u16,
+            index,
+            value,
+        },
     )
 }
 
-pub fn queue_param_change(admin: &Pubkey, market: Option<&Pubkey>, key: ParamKey, index: u8, value: i64) -> Instruction {
+pub fn queue_param_change(
+    admin: &Pubkey,
+    market: Option<&Pubkey>,
+    key: ParamKey,
+    index: u8,
+    value: i64,
+) -> Instruction {
     ix(
         change_param(admin, market),
-        bulwark::instruction::QueueParamChange { key: key as u16, index, value },
+        bulwark::instruction::QueueParamChange {
+            key: key as u16,
+            index,
+            value,
+        },
     )
 }
 
 pub fn apply_param_change(admin: &Pubkey, market: Option<&Pubkey>, slot: u8) -> Instruction {
-    ix(change_param(admin, market), bulwark::instruction::ApplyParamChange { slot })
+    ix(
+        change_param(admin, market),
+        bulwark::instruction::ApplyParamChange { slot },
+    )
 }
 
 pub fn cancel_param_change(admin: &Pubkey, slot: u8) -> Instruction {
-    ix(change_param(admin, None), bulwark::instruction::CancelParamChange { slot })
+    ix(
+        change_param(admin, None),
+        bulwark::instruction::CancelParamChange { slot },
+    )
 }
 
 /// `feeds` in the market's configured order.
 pub fn refresh_prices(market: &Pubkey, feeds: &[Pubkey]) -> Instruction {
     let mut i = ix(
-        bulwark::accounts::RefreshPrices { exchange: exchange_pda(), market: *market },
+        bulwark::accounts::RefreshPrices {
+            exchange: exchange_pda(),
+            market: *market,
+        },
         bulwark::instruction::RefreshPrices {},
     );
-    i.accounts.extend(feeds.iter().map(|k| AccountMeta::new_readonly(*k, false)));
+    i.accounts
+        .extend(feeds.iter().map(|k| AccountMeta::new_readonly(*k, false)));
     i
 }

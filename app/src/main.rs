@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "bulwark", version, about = "Bulwark perpetual-futures exchange: simulate, keeper, audit, trade")]
+#[command(
+    name = "bulwark",
+    version,
+    about = "Bulwark perpetual-futures exchange: simulate, keeper, audit, trade"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -21,7 +25,11 @@ enum Cmd {
         #[arg(long, default_value = "collateral")]
         scenario: Scenario,
         /// Bootstrap config.
-        #[arg(long, env = "BULWARK_CONFIG", default_value = "migrations/localnet.toml")]
+        #[arg(
+            long,
+            env = "BULWARK_CONFIG",
+            default_value = "migrations/localnet.toml"
+        )]
         config: PathBuf,
         /// Print one JSON object instead of the timeline.
         #[arg(long)]
@@ -54,7 +62,11 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Simulate { scenario, config, json } => {
+        Cmd::Simulate {
+            scenario,
+            config,
+            json,
+        } => {
             let cfg = match BootstrapConfig::load(&config) {
                 Ok(c) => c,
                 Err(e) => {
@@ -62,7 +74,10 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
             let result = if json {
                 with_stdout_on_stderr(|| rt.block_on(simulate::run(&cfg, scenario, true)))
             } else {
@@ -71,7 +86,10 @@ fn main() -> ExitCode {
             match result {
                 Ok(s) => {
                     if json {
-                        println!("{}", serde_json::to_string_pretty(&s).expect("summary serializes"));
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&s).expect("summary serializes")
+                        );
                     } else {
                         simulate::print_summary(&s);
                     }

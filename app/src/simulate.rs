@@ -25,7 +25,9 @@ impl std::str::FromStr for Scenario {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "collateral" => Ok(Scenario::Collateral),
-            other => Err(format!("unknown scenario {other:?} (available: collateral)")),
+            other => Err(format!(
+                "unknown scenario {other:?} (available: collateral)"
+            )),
         }
     }
 }
@@ -86,11 +88,23 @@ impl Sim {
         let m = &self.dep.markets[0];
         let (key, feeds) = (m.key, m.feeds.clone());
         for f in &feeds {
-            set_oracle(&mut self.chain, f, &self.dep.pyth_program, &PythPrice::usd(price_usd, price_usd * 2e-4, now));
+            set_oracle(
+                &mut self.chain,
+                f,
+                &self.dep.pyth_program,
+                &PythPrice::usd(price_usd, price_usd * 2e-4, now),
+            );
         }
-        self.chain.send(&[ix::refresh_prices(&key, &feeds)], &[]).await.map_err(|e| e.to_string())?;
+        self.chain
+            .send(&[ix::refresh_prices(&key, &feeds)], &[])
+            .await
+            .map_err(|e| e.to_string())?;
         let data = self.chain.account_data(&key).await;
-        let idx = MarketRef::from_bytes(&data).map_err(|e| e.to_string())?.header.state.index_price;
+        let idx = MarketRef::from_bytes(&data)
+            .map_err(|e| e.to_string())?
+            .header
+            .state
+            .index_price;
         self.summary.index_path_usd.push(idx as f64 / 1e6);
         self.log(format!("[t] index -> {:.2} USD", idx as f64 / 1e6));
         self.check().await;
@@ -98,13 +112,29 @@ impl Sim {
     }
 }
 
-pub async fn run(cfg: &BootstrapConfig, scenario: Scenario, quiet: bool) -> Result<Summary, String> {
+pub async fn run(
+    cfg: &BootstrapConfig,
+    scenario: Scenario,
+    quiet: bool,
+) -> Result<Summary, String> {
     let mut chain = EmbeddedChain::start(vec![]).await;
     let dep = bootstrap(&mut chain, cfg).await?;
     let market = dep.markets.first().ok_or("the config lists no market")?;
-    let summary = Summary { scenario: format!("{scenario:?}").to_lowercase(), market: market.name.clone(), ..Default::default() };
-    let mut sim = Sim { chain, dep, summary, quiet };
-    sim.log(format!("bootstrapped exchange with {} on the embedded chain", sim.summary.market));
+    let summary = Summary {
+        scenario: format!("{scenario:?}").to_lowercase(),
+        market: market.name.clone(),
+        ..Default::default()
+    };
+    let mut sim = Sim {
+        chain,
+        dep,
+        summary,
+        quiet,
+    };
+    sim.log(format!(
+        "bootstrapped exchange with {} on the embedded chain",
+        sim.summary.market
+    ));
     sim.check().await;
     match scenario {
         Scenario::Collateral => collateral_scenario(&mut sim).await?,
@@ -120,9 +150,19 @@ async fn collateral_scenario(sim: &mut Sim) -> Result<(), String> {
     let mut traders = Vec::new();
     for (i, a) in amounts.iter().enumerate() {
         let kp = Keypair::new();
-        sim.chain.airdrop(&kp.pubkey(), 1_000_000_000).await.map_err(|e| e.to_string())?;
-        let ata = sim.chain.create_token_account(&mint, &kp.pubkey()).await.map_err(|e| e.to_string())?;
-        sim.chain.mint_to(&mint, &ata, usd(*a)).await.map_err(|e| e.to_string())?;
+        sim.chain
+            .airdrop(&kp.pubkey(), 1_000_000_000)
+            .await
+            .map_err(|e| e.to_string())?;
+        let ata = sim
+            .chain
+            .create_token_account(&mint, &kp.pubkey())
+            .await
+            .map_err(|e| e.to_string())?;
+        sim.chain
+            .mint_to(&mint, &ata, usd(*a))
+            .await
+            .map_err(|e| e.to_string())?;
         sim.chain
             .send(&[ix::deposit(&kp.pubkey(), &market, &ata, usd(*a))], &[&kp])
             .await
@@ -139,27 +179,50 @@ async fn collateral_scenario(sim: &mut Sim) -> Result<(), String> {
     // Withdraw part, then try to take out more than is free.
     let (kp, ata) = &traders[0];
     sim.chain
-        .send(&[ix::withdraw(&kp.pubkey(), &market, ata, usd(4_000.0))], &[kp])
+        .send(
+            &[ix::withdraw(&kp.pubkey(), &market, ata, usd(4_000.0))],
+            &[kp],
+        )
         .await
         .map_err(|e| e.to_string())?;
     sim.summary.withdrawals_usd += 4_000.0;
     sim.log("[t] trader0 withdraws 4000.00 USD".into());
     sim.check().await;
-    let r = sim.chain.send(&[ix::withdraw(&kp.pubkey(), &market, ata, usd(7_000.0))], &[kp]).await;
+    let r = sim
+        .chain
+        .send(
+            &[ix::withdraw(&kp.pubkey(), &market, ata, usd(7_000.0))],
+            &[kp],
+        )
+        .await;
     let code = r.err().and_then(|e| e.code());
-    sim.log(format!("[t] trader0 tries to withdraw 7000.00 USD: rejected (error {code:?})"));
-    sim.summary.rejections.push(Rejection { action: "withdraw above free collateral".into(), error_code: code });
+    sim.log(format!(
+        "[t] trader0 tries to withdraw 7000.00 USD: rejected (error {code:?})"
+    ));
+    sim.summary.rejections.push(Rejection {
+        action: "withdraw above free collateral".into(),
+        error_code: code,
+    });
     sim.check().await;
     // Empty and release a seat.
     let (kp, ata) = &traders[2];
     sim.chain
-        .send(&[ix::withdraw(&kp.pubkey(), &market, ata, usd(50_000.0)), ix::release_seat(&kp.pubkey(), &market)], &[kp])
+        .send(
+            &[
+                ix::withdraw(&kp.pubkey(), &market, ata, usd(50_000.0)),
+                ix::release_seat(&kp.pubkey(), &market),
+            ],
+            &[kp],
+        )
         .await
         .map_err(|e| e.to_string())?;
     sim.summary.withdrawals_usd += 50_000.0;
     sim.log("[t] trader2 withdraws everything and releases its seat".into());
     sim.check().await;
-    let vault = sim.chain.token_balance(&ix::market_vault_pda(&market)).await;
+    let vault = sim
+        .chain
+        .token_balance(&ix::market_vault_pda(&market))
+        .await;
     sim.summary.vault_usd = vault as f64 / 1e6;
     Ok(())
 }
@@ -167,10 +230,21 @@ async fn collateral_scenario(sim: &mut Sim) -> Result<(), String> {
 /// Human-readable summary.
 pub fn print_summary(s: &Summary) {
     println!("--- summary ({} on {}) ---", s.scenario, s.market);
-    println!("steps: {}  traders: {}  fills: {}", s.steps, s.traders, s.fills.len());
-    println!("deposits: {:.2} USD  withdrawals: {:.2} USD  vault: {:.2} USD", s.deposits_usd, s.withdrawals_usd, s.vault_usd);
+    println!(
+        "steps: {}  traders: {}  fills: {}",
+        s.steps,
+        s.traders,
+        s.fills.len()
+    );
+    println!(
+        "deposits: {:.2} USD  withdrawals: {:.2} USD  vault: {:.2} USD",
+        s.deposits_usd, s.withdrawals_usd, s.vault_usd
+    );
     for r in &s.rejections {
-        println!("rejected as expected: {} (error {:?})", r.action, r.error_code);
+        println!(
+            "rejected as expected: {} (error {:?})",
+            r.action, r.error_code
+        );
     }
     println!(
         "invariants: {} after {} checks",

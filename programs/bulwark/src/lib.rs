@@ -19,7 +19,10 @@ pub mod bulwark {
     use super::*;
 
     /// Creates the exchange, the insurance fund and its vault.
-    pub fn initialize_exchange(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -> Result<()> {
+    pub fn initialize_exchange(
+        ctx: Context<InitializeExchange>,
+        args: InitializeExchangeArgs,
+    ) -> Result<()> {
         instructions::initialize_exchange::handler(ctx, args)
     }
 
@@ -59,7 +62,12 @@ pub mod bulwark {
     }
 
     /// Operator: queue a change behind the timelock.
-    pub fn queue_param_change(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> Result<()> {
+    pub fn queue_param_change(
+        ctx: Context<ChangeParam>,
+        key: u16,
+        index: u8,
+        value: i64,
+    ) -> Result<()> {
         instructions::params::queue_param_change(ctx, key, index, value)
     }
 

@@ -28,7 +28,10 @@ pub fn find_or_claim_seat(m: &mut MarketMut, owner: &Pubkey) -> Result<usize> {
         .iter()
         .position(|s| s.is_free())
         .ok_or_else(|| error!(ErrorCode::SeatTableFull))?;
-    let mut seat = Seat { owner: *owner, ..Default::default() };
+    let mut seat = Seat {
+        owner: *owner,
+        ..Default::default()
+    };
     seat.funding_snapshot = m.header.state.cum_funding_per_lot;
     m.seats[i] = seat;
     m.header.seats_used = m.header.seats_used.safe_add(1)?;

@@ -110,7 +110,7 @@ pub fn withdrawable(cfg: &MarketConfig, seat: &Seat, price: u64) -> Result<u64> 
     let free = (seat.collateral as i128)
         .safe_add(upnl.min(0) as i128)?
         .safe_sub(initial_requirement(cfg, seat, price)? as i128)?;
-    Ok(free.max(0).cast()?)
+    free.max(0).cast()
 }
 
 #[cfg(test)]
@@ -119,9 +119,21 @@ mod tests {
     use crate::state::RiskTier;
 
     fn cfg() -> MarketConfig {
-        let mut c = MarketConfig { base_lots_per_unit: 10_000, num_tiers: 2, ..Default::default() };
-        c.tiers[0] = RiskTier { max_notional: 100_000_000_000, initial_margin_ppm: 20_000, maint_margin_ppm: 10_000 };
-        c.tiers[1] = RiskTier { max_notional: 1_000_000_000_000, initial_margin_ppm: 50_000, maint_margin_ppm: 25_000 };
+        let mut c = MarketConfig {
+            base_lots_per_unit: 10_000,
+            num_tiers: 2,
+            ..Default::default()
+        };
+        c.tiers[0] = RiskTier {
+            max_notional: 100_000_000_000,
+            initial_margin_ppm: 20_000,
+            maint_margin_ppm: 10_000,
+        };
+        c.tiers[1] = RiskTier {
+            max_notional: 1_000_000_000_000,
+            initial_margin_ppm: 50_000,
+            maint_margin_ppm: 25_000,
+        };
         c
     }
 
@@ -129,10 +141,19 @@ mod tests {
     fn notional_and_tiers() {
         // 1 BTC (10_000 lots) at 60_000 USD = 60_000e6 quote atoms.
         let c = cfg();
-        assert_eq!(notional_ceil(10_000, 60_000_000_000, 10_000).unwrap(), 60_000_000_000);
-        assert_eq!(initial_margin(&c, 10_000, 60_000_000_000).unwrap(), 1_200_000_000);
+        assert_eq!(
+            notional_ceil(10_000, 60_000_000_000, 10_000).unwrap(),
+            60_000_000_000
+        );
+        assert_eq!(
+            initial_margin(&c, 10_000, 60_000_000_000).unwrap(),
+            1_200_000_000
+        );
         // 2 BTC = 120k USD falls in tier 1 (5 %).
-        assert_eq!(initial_margin(&c, 20_000, 60_000_000_000).unwrap(), 6_000_000_000);
+        assert_eq!(
+            initial_margin(&c, 20_000, 60_000_000_000).unwrap(),
+            6_000_000_000
+        );
         // 1 lot at 3 atoms per unit: 0.0003 atoms, rounds up to 1.
         assert_eq!(notional_ceil(1, 3, 10_000).unwrap(), 1);
         assert_eq!(notional_floor(1, 3, 10_000).unwrap(), 0);
@@ -140,7 +161,11 @@ mod tests {
 
     #[test]
     fn pnl_rounds_against_trader() {
-        let mut s = Seat { base_lots: 1, entry_cost: 0, ..Default::default() };
+        let mut s = Seat {
+            base_lots: 1,
+            entry_cost: 0,
+            ..Default::default()
+        };
         assert_eq!(unrealized_pnl(&s, 3, 10_000).unwrap(), 0);
         s.base_lots = -1;
         assert_eq!(unrealized_pnl(&s, 3, 10_000).unwrap(), -1);
@@ -157,11 +182,20 @@ mod tests {
             ..Default::default()
         };
         // At 61k: gain ignored; IM at 61k = 1_220e6.
-        assert_eq!(withdrawable(&c, &s, 61_000_000_000).unwrap(), 5_000_000_000 - 1_220_000_000);
+        assert_eq!(
+            withdrawable(&c, &s, 61_000_000_000).unwrap(),
+            5_000_000_000 - 1_220_000_000
+        );
         // At 59k: loss 1_000e6, IM 1_180e6.
-        assert_eq!(withdrawable(&c, &s, 59_000_000_000).unwrap(), 5_000_000_000 - 1_000_000_000 - 1_180_000_000);
+        assert_eq!(
+            withdrawable(&c, &s, 59_000_000_000).unwrap(),
+            5_000_000_000 - 1_000_000_000 - 1_180_000_000
+        );
         // No exposure: everything.
-        let flat = Seat { collateral: 7, ..Default::default() };
+        let flat = Seat {
+            collateral: 7,
+            ..Default::default()
+        };
         assert_eq!(withdrawable(&c, &flat, 0).unwrap(), 7);
     }
 }

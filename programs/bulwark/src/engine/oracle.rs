@@ -32,7 +32,11 @@ pub struct IndexPrice {
 }
 
 /// Checks one reading against the market's oracle limits.
-pub fn check_reading(r: &FeedReading, cfg: &OracleConfig, now: i64) -> core::result::Result<u64, ErrorCode> {
+pub fn check_reading(
+    r: &FeedReading,
+    cfg: &OracleConfig,
+    now: i64,
+) -> core::result::Result<u64, ErrorCode> {
     if !r.trading {
         return Err(ErrorCode::OracleNotTrading);
     }
@@ -139,7 +143,12 @@ mod tests {
     }
 
     fn r(price: i64) -> core::result::Result<FeedReading, ErrorCode> {
-        Ok(FeedReading { price, conf: 1, publish_ts: 1_000, trading: true })
+        Ok(FeedReading {
+            price,
+            conf: 1,
+            publish_ts: 1_000,
+            trading: true,
+        })
     }
 
     fn code(e: Error) -> u32 {
@@ -171,15 +180,36 @@ mod tests {
     #[test]
     fn single_feed_reports_the_exact_reason() {
         let c = cfg(1, 1);
-        let stale = Ok(FeedReading { price: 100, conf: 0, publish_ts: 900, trading: true });
-        assert_eq!(code(aggregate(&[stale], &c, 1_000).unwrap_err()), u32::from(ErrorCode::OracleStale));
-        let wide = Ok(FeedReading { price: 100_000, conf: 2_000, publish_ts: 1_000, trading: true });
+        let stale = Ok(FeedReading {
+            price: 100,
+            conf: 0,
+            publish_ts: 900,
+            trading: true,
+        });
+        assert_eq!(
+            code(aggregate(&[stale], &c, 1_000).unwrap_err()),
+            u32::from(ErrorCode::OracleStale)
+        );
+        let wide = Ok(FeedReading {
+            price: 100_000,
+            conf: 2_000,
+            publish_ts: 1_000,
+            trading: true,
+        });
         assert_eq!(
             code(aggregate(&[wide], &c, 1_000).unwrap_err()),
             u32::from(ErrorCode::OracleConfidenceTooWide)
         );
-        let halted = Ok(FeedReading { price: 100_000, conf: 0, publish_ts: 1_000, trading: false });
-        assert_eq!(code(aggregate(&[halted], &c, 1_000).unwrap_err()), u32::from(ErrorCode::OracleNotTrading));
+        let halted = Ok(FeedReading {
+            price: 100_000,
+            conf: 0,
+            publish_ts: 1_000,
+            trading: false,
+        });
+        assert_eq!(
+            code(aggregate(&[halted], &c, 1_000).unwrap_err()),
+            u32::from(ErrorCode::OracleNotTrading)
+        );
     }
 
     #[test]

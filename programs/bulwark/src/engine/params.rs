@@ -23,18 +23,30 @@ pub fn validate_bounds(b: &ParamBounds) -> Result<()> {
     check!(b.min_maker_fee_ppm >= limits::MIN_MAKER_FEE_PPM, E);
     check!(b.min_maker_fee_ppm <= b.max_maker_fee_ppm, E);
     check!(b.max_maker_fee_ppm <= b.max_taker_fee_ppm, E);
-    check!(b.min_initial_margin_ppm >= limits::MIN_INITIAL_MARGIN_PPM, E);
+    check!(
+        b.min_initial_margin_ppm >= limits::MIN_INITIAL_MARGIN_PPM,
+        E
+    );
     check!(b.min_maint_margin_ppm >= limits::MIN_MAINT_MARGIN_PPM, E);
     check!(b.min_maint_margin_ppm <= b.min_initial_margin_ppm, E);
     check!((b.min_initial_margin_ppm as u64) < PPM, E);
     check!(b.max_oracle_staleness_secs >= 1, E);
-    check!(b.max_oracle_staleness_secs <= limits::MAX_ORACLE_STALENESS_SECS, E);
+    check!(
+        b.max_oracle_staleness_secs <= limits::MAX_ORACLE_STALENESS_SECS,
+        E
+    );
     check!(b.max_oracle_conf_bps <= limits::MAX_ORACLE_CONF_BPS, E);
-    check!(b.max_oracle_deviation_bps <= limits::MAX_ORACLE_DEVIATION_BPS, E);
+    check!(
+        b.max_oracle_deviation_bps <= limits::MAX_ORACLE_DEVIATION_BPS,
+        E
+    );
     check!(b.min_price_band_bps >= 1, E);
     check!(b.min_price_band_bps <= b.max_price_band_bps, E);
     check!(b.max_price_band_bps <= limits::MAX_PRICE_BAND_BPS, E);
-    check!(b.max_liquidation_fee_ppm <= limits::MAX_LIQUIDATION_FEE_PPM, E);
+    check!(
+        b.max_liquidation_fee_ppm <= limits::MAX_LIQUIDATION_FEE_PPM,
+        E
+    );
     check!(b.max_funding_cap_ppm <= limits::MAX_FUNDING_CAP_PPM, E);
     check!((b.min_insurance_fee_share_ppm as u64) <= PPM, E);
     check!(b.min_funding_interval_secs >= 1, E);
@@ -57,7 +69,10 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
     use ErrorCode::{InvalidMarketConfig as C, InvalidRiskTiers as T, ParamOutOfBounds as E};
     // Oracles.
     let o = &c.oracle;
-    check!(o.num_feeds >= 1 && o.num_feeds as usize <= MAX_ORACLE_FEEDS, C);
+    check!(
+        o.num_feeds >= 1 && o.num_feeds as usize <= MAX_ORACLE_FEEDS,
+        C
+    );
     check!(o.min_feeds >= 1 && o.min_feeds <= o.num_feeds, C);
     for (i, f) in o.feeds.iter().enumerate() {
         if i < o.num_feeds as usize {
@@ -76,7 +91,10 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
     check!(c.tick_size >= 1, C);
     check!(c.base_lots_per_unit >= 1, C);
     check!(is_power_of_ten(c.base_lots_per_unit), C);
-    check!(c.min_order_lots >= 1 && c.min_order_lots <= c.max_order_lots, C);
+    check!(
+        c.min_order_lots >= 1 && c.min_order_lots <= c.max_order_lots,
+        C
+    );
     check!(c.max_order_lots <= i64::MAX as u64 / 4, C);
     check!(c.position_limit_lots >= c.min_order_lots, C);
     check!(c.open_interest_cap_lots >= c.position_limit_lots, C);
@@ -88,7 +106,10 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
     // A maker rebate must be paid for by the taker fee of the same fill.
     check!(c.taker_fee_ppm >= 0, E);
     check!(c.taker_fee_ppm.saturating_add(c.maker_fee_ppm) >= 0, E);
-    check!(c.insurance_fee_share_ppm >= b.min_insurance_fee_share_ppm, E);
+    check!(
+        c.insurance_fee_share_ppm >= b.min_insurance_fee_share_ppm,
+        E
+    );
     check!(c.insurance_fee_share_ppm as u64 <= PPM, E);
     check!(c.liquidation_fee_ppm <= b.max_liquidation_fee_ppm, E);
     check!(c.keeper_liquidation_share_ppm as u64 <= PPM, E);
@@ -104,7 +125,7 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
     // Risk tiers: notional brackets strictly increasing, rates non-decreasing,
     // maintenance strictly below initial, all above the exchange's floors.
     let n = c.num_tiers as usize;
-    check!(n >= 1 && n <= MAX_RISK_TIERS, T);
+    check!((1..=MAX_RISK_TIERS).contains(&n), T);
     check!((c.partial_liquidation_tier as usize) <= n, T);
     for i in 0..MAX_RISK_TIERS {
         let t = &c.tiers[i];
@@ -129,7 +150,7 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
 }
 
 fn is_power_of_ten(mut v: u64) -> bool {
-    while v >= 10 && v % 10 == 0 {
+    while v >= 10 && v.is_multiple_of(10) {
         v /= 10;
     }
     v == 1
@@ -277,8 +298,16 @@ mod tests {
 
     pub fn sample_config() -> MarketConfig {
         let mut tiers = [RiskTier::default(); MAX_RISK_TIERS];
-        tiers[0] = RiskTier { max_notional: 1_000_000_000, initial_margin_ppm: 20_000, maint_margin_ppm: 10_000 };
-        tiers[1] = RiskTier { max_notional: 10_000_000_000, initial_margin_ppm: 50_000, maint_margin_ppm: 25_000 };
+        tiers[0] = RiskTier {
+            max_notional: 1_000_000_000,
+            initial_margin_ppm: 20_000,
+            maint_margin_ppm: 10_000,
+        };
+        tiers[1] = RiskTier {
+            max_notional: 10_000_000_000,
+            initial_margin_ppm: 50_000,
+            maint_margin_ppm: 25_000,
+        };
         let mut feeds = [Pubkey::default(); MAX_ORACLE_FEEDS];
         feeds[0] = Pubkey::new_from_array([7; 32]);
         MarketConfig {

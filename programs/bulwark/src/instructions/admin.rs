@@ -42,6 +42,9 @@ pub fn set_exchange_pause(ctx: Context<AdminExchange>, flags: u8) -> Result<()> 
     let mut ex = ctx.accounts.exchange.load_mut()?;
     let old = ex.pause_flags;
     ex.pause_flags = flags;
-    emit!(ExchangePauseChanged { old_flags: old, new_flags: flags });
+    emit!(ExchangePauseChanged {
+        old_flags: old,
+        new_flags: flags
+    });
     Ok(())
 }

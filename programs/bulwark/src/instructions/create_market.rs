@@ -76,7 +76,10 @@ pub fn handler(ctx: Context<CreateMarket>, args: CreateMarketArgs) -> Result<()>
     m.state.last_funding_ts = now;
     m.state.mark_updated_ts = now;
     m.state.next_order_id = 1;
-    ex.num_markets = ex.num_markets.checked_add(1).ok_or(ErrorCode::MathOverflow)?;
+    ex.num_markets = ex
+        .num_markets
+        .checked_add(1)
+        .ok_or(ErrorCode::MathOverflow)?;
 
     emit!(MarketCreated {
         market: ctx.accounts.market.key(),

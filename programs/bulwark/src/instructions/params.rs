@@ -65,11 +65,23 @@ pub fn set_param(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> 
         (Some(cfg), Some(m)) => m.config = cfg,
         _ => write_exchange_param(&mut ex, key, value)?,
     }
-    emit!(ParamChanged { target, key: key as u16, index, old_value: old, new_value: value, from_queue: false });
+    emit!(ParamChanged {
+        target,
+        key: key as u16,
+        index,
+        old_value: old,
+        new_value: value,
+        from_queue: false
+    });
     Ok(())
 }
 
-pub fn queue_param_change(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> Result<()> {
+pub fn queue_param_change(
+    ctx: Context<ChangeParam>,
+    key: u16,
+    index: u8,
+    value: i64,
+) -> Result<()> {
     let key = ParamKey::from_u16(key)?;
     let target = target_of(&ctx, key);
     let mut ex = ctx.accounts.exchange.load_mut()?;
@@ -98,12 +110,22 @@ pub fn queue_param_change(ctx: Context<ChangeParam>, key: u16, index: u8, value:
         padding: [0; 4],
     };
     ex.change_seq = ex.change_seq.safe_add(1)?;
-    emit!(ParamChangeQueued { slot: slot as u8, target, key: key as u16, index, value, eta });
+    emit!(ParamChangeQueued {
+        slot: slot as u8,
+        target,
+        key: key as u16,
+        index,
+        value,
+        eta
+    });
     Ok(())
 }
 
 fn pending_at(ex: &Exchange, slot: u8) -> Result<PendingChange> {
-    require!((slot as usize) < MAX_PENDING_CHANGES, ErrorCode::NoPendingChange);
+    require!(
+        (slot as usize) < MAX_PENDING_CHANGES,
+        ErrorCode::NoPendingChange
+    );
     let p = ex.pending[slot as usize];
     require!(p.active == 1, ErrorCode::NoPendingChange);
     Ok(p)
@@ -116,7 +138,11 @@ pub fn apply_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
     require!(now >= p.eta, ErrorCode::TimelockNotExpired);
     let key = ParamKey::from_u16(p.key)?;
     if key.is_market_key() {
-        let loader = ctx.accounts.market.as_ref().ok_or_else(|| error!(ErrorCode::MarketRequired))?;
+        let loader = ctx
+            .accounts
+            .market
+            .as_ref()
+            .ok_or_else(|| error!(ErrorCode::MarketRequired))?;
         require_keys_eq!(loader.key(), p.target, ErrorCode::WrongMarket);
     }
     let mut market = match &ctx.accounts.market {
@@ -145,6 +171,12 @@ pub fn cancel_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
     let mut ex = ctx.accounts.exchange.load_mut()?;
     let p = pending_at(&ex, slot)?;
     ex.pending[slot as usize] = PendingChange::default();
-    emit!(ParamChangeCancelled { slot, target: p.target, key: p.key, index: p.index, value: p.value });
+    emit!(ParamChangeCancelled {
+        slot,
+        target: p.target,
+        key: p.key,
+        index: p.index,
+        value: p.value
+    });
     Ok(())
 }

@@ -17,7 +17,9 @@ const TARGET_EXPO: i32 = -6;
 pub fn to_price_units(value: i64, expo: i32) -> Result<i64> {
     let shift = expo - TARGET_EXPO;
     if shift >= 0 {
-        let m = 10i64.checked_pow(shift as u32).ok_or_else(|| error!(ErrorCode::MathOverflow))?;
+        let m = 10i64
+            .checked_pow(shift as u32)
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
         value.safe_mul(m)
     } else {
         let d = 10i64
@@ -47,12 +49,18 @@ pub fn parse_price_account(data: &[u8]) -> core::result::Result<FeedReading, Err
     let bad = |_| ErrorCode::OracleInvalidAccount;
     let price = to_price_units(acct.agg.price, acct.expo).map_err(bad)?;
     let conf_raw: i64 = acct.agg.conf.cast().map_err(bad)?;
-    let conf = to_price_units(conf_raw, acct.expo).map_err(bad)?.unsigned_abs();
+    let conf = to_price_units(conf_raw, acct.expo)
+        .map_err(bad)?
+        .unsigned_abs();
     Ok(FeedReading {
         price,
         // Round the confidence up by one unit when digits were cut, so a
         // truncated interval never looks tighter than it is.
-        conf: if acct.expo < TARGET_EXPO { conf.saturating_add(1) } else { conf },
+        conf: if acct.expo < TARGET_EXPO {
+            conf.saturating_add(1)
+        } else {
+            conf
+        },
         publish_ts: acct.timestamp,
         trading: acct.agg.status == PriceStatus::Trading,
     })
@@ -64,7 +72,10 @@ mod tests {
 
     #[test]
     fn converts_exponents() {
-        assert_eq!(to_price_units(6_500_012_345_678, -8).unwrap(), 65_000_123_456);
+        assert_eq!(
+            to_price_units(6_500_012_345_678, -8).unwrap(),
+            65_000_123_456
+        );
         assert_eq!(to_price_units(65_000, 0).unwrap(), 65_000_000_000);
         assert_eq!(to_price_units(123, -6).unwrap(), 123);
         assert!(to_price_units(i64::MAX, 5).is_err());

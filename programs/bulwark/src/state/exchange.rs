@@ -106,7 +106,10 @@ pub struct Exchange {
     pub pending: [PendingChange; MAX_PENDING_CHANGES],
     pub reserved: [u8; 128],
 }
-const_assert_eq!(core::mem::size_of::<Exchange>(), 8 + 32 * 3 + 8 + 64 + 8 + 8 + 64 * 8 + 128);
+const_assert_eq!(
+    core::mem::size_of::<Exchange>(),
+    8 + 32 * 3 + 8 + 64 + 8 + 8 + 64 * 8 + 128
+);
 const_assert_eq!(core::mem::size_of::<Exchange>() % 8, 0);
 
 impl Exchange {

@@ -42,7 +42,10 @@ pub struct InsuranceFund {
     pub hash_chain: [u8; 32],
     pub reserved: [u8; 256],
 }
-const_assert_eq!(core::mem::size_of::<InsuranceFund>(), 8 + 64 + 8 + 128 + 8 + 32 + 256);
+const_assert_eq!(
+    core::mem::size_of::<InsuranceFund>(),
+    8 + 64 + 8 + 128 + 8 + 32 + 256
+);
 const_assert_eq!(core::mem::size_of::<InsuranceFund>() % 8, 0);
 
 impl InsuranceFund {

@@ -141,7 +141,10 @@ pub struct MarketConfig {
     pub padding: [u8; 1],
     pub reserved: [u8; 64],
 }
-const_assert_eq!(core::mem::size_of::<MarketConfig>(), 112 + 128 + 56 + 44 + 4 + 64);
+const_assert_eq!(
+    core::mem::size_of::<MarketConfig>(),
+    112 + 128 + 56 + 44 + 4 + 64
+);
 const_assert_eq!(core::mem::size_of::<MarketConfig>() % 8, 0);
 
 /// Live state, written by the program only.
@@ -185,7 +188,10 @@ pub struct MarketState {
     pub padding: [u8; 7],
     pub reserved: [u8; 128],
 }
-const_assert_eq!(core::mem::size_of::<MarketState>(), 8 * 7 + 16 + 8 * 8 + 8 + 128);
+const_assert_eq!(
+    core::mem::size_of::<MarketState>(),
+    8 * 7 + 16 + 8 * 8 + 8 + 128
+);
 
 impl Default for MarketConfig {
     fn default() -> Self {
