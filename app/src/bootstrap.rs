@@ -19,6 +19,8 @@ pub struct DeployedMarket {
 
 pub struct Deployment {
     pub collateral_mint: Pubkey,
+    /// Token account receiving the treasury's fee share (owned by the admin).
+    pub treasury: Pubkey,
     pub pyth_program: Pubkey,
     pub markets: Vec<DeployedMarket>,
 }
@@ -58,7 +60,12 @@ pub async fn bootstrap(
         .map_err(err)?;
     let pyth_program = cfg.pyth_program()?;
     let admin = chain.payer_pubkey();
+    let treasury = chain
+        .create_token_account(&mint, &admin)
+        .await
+        .map_err(err)?;
     let args = InitializeExchangeArgs {
+        treasury,
         pyth_program,
         timelock_secs: cfg.exchange.timelock_secs,
         bounds: cfg.bounds(),
@@ -110,6 +117,7 @@ pub async fn bootstrap(
     }
     Ok(Deployment {
         collateral_mint: mint,
+        treasury,
         pyth_program,
         markets,
     })

@@ -3,6 +3,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
+use bulwark::engine::trade::OrderParams;
 use bulwark::instructions::{CreateMarketArgs, InitializeExchangeArgs};
 use bulwark::state::*;
 use solana_instruction::{AccountMeta, Instruction};
@@ -216,4 +217,69 @@ pub fn refresh_prices(market: &Pubkey, feeds: &[Pubkey]) -> Instruction {
     i.accounts
         .extend(feeds.iter().map(|k| AccountMeta::new_readonly(*k, false)));
     i
+}
+
+fn trader_market(owner: &Pubkey, market: &Pubkey) -> bulwark::accounts::TraderMarket {
+    bulwark::accounts::TraderMarket {
+        owner: *owner,
+        exchange: exchange_pda(),
+        market: *market,
+    }
+}
+
+pub fn place_order(owner: &Pubkey, market: &Pubkey, params: OrderParams) -> Instruction {
+    ix(
+        trader_market(owner, market),
+        bulwark::instruction::PlaceOrder { params },
+    )
+}
+
+pub fn cancel_order(owner: &Pubkey, market: &Pubkey, order_id: u64) -> Instruction {
+    ix(
+        trader_market(owner, market),
+        bulwark::instruction::CancelOrder { order_id },
+    )
+}
+
+pub fn cancel_order_by_client_id(
+    owner: &Pubkey,
+    market: &Pubkey,
+    client_order_id: u64,
+) -> Instruction {
+    ix(
+        trader_market(owner, market),
+        bulwark::instruction::CancelOrderByClientId { client_order_id },
+    )
+}
+
+pub fn cancel_all_orders(owner: &Pubkey, market: &Pubkey) -> Instruction {
+    ix(
+        trader_market(owner, market),
+        bulwark::instruction::CancelAllOrders {},
+    )
+}
+
+pub fn update_funding(market: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::RefreshPrices {
+            exchange: exchange_pda(),
+            market: *market,
+        },
+        bulwark::instruction::UpdateFunding {},
+    )
+}
+
+pub fn sweep_fees(market: &Pubkey, treasury: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::SweepFees {
+            exchange: exchange_pda(),
+            market: *market,
+            vault: market_vault_pda(market),
+            insurance: insurance_pda(),
+            insurance_vault: insurance_vault_pda(),
+            treasury: *treasury,
+            token_program: spl_token::ID,
+        },
+        bulwark::instruction::SweepFees {},
+    )
 }

@@ -88,4 +88,38 @@ pub enum ErrorCode {
     MarketRequired,
     #[msg("The market passed is not the target of this change")]
     WrongMarket,
+    #[msg("The book side is full")]
+    BookFull,
+    #[msg("No such order for this seat")]
+    OrderNotFound,
+    #[msg("Order price is not a positive multiple of the tick size")]
+    InvalidPrice,
+    #[msg("Order size is outside the market's minimum and maximum")]
+    InvalidOrderSize,
+    #[msg("Order price is outside the price band around the index")]
+    PriceOutsideBand,
+    #[msg("A post-only order would cross the book")]
+    PostOnlyWouldCross,
+    #[msg("A fill-or-kill order could not be filled completely")]
+    FillOrKillNotFilled,
+    #[msg("A reduce-only order would not reduce the position")]
+    ReduceOnlyWouldIncrease,
+    #[msg("The order's expiry is in the past")]
+    OrderExpired,
+    #[msg("The seat has too many resting orders")]
+    TooManyOrders,
+    #[msg("The order breaks the seat's initial margin")]
+    InsufficientInitialMargin,
+    #[msg("The position would exceed the per-seat position limit")]
+    PositionLimitExceeded,
+    #[msg("The market's open interest would exceed its cap")]
+    OpenInterestCapExceeded,
+    #[msg("Funding was updated less than one interval ago")]
+    FundingTooEarly,
+    #[msg("The treasury account is not the exchange's treasury")]
+    WrongTreasury,
+    #[msg("Nothing to sweep")]
+    NothingToSweep,
+    #[msg("The index price is stale: refresh prices in the same transaction")]
+    IndexStale,
 }

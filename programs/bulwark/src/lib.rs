@@ -81,6 +81,47 @@ pub mod bulwark {
         instructions::params::cancel_param_change(ctx, slot)
     }
 
+    /// Trader: place an order (limit, post-only, IOC, market, fill-or-kill;
+    /// optionally reduce-only, with a client id and an expiry).
+    pub fn place_order(
+        ctx: Context<TraderMarket>,
+        params: engine::trade::OrderParams,
+    ) -> Result<()> {
+        instructions::place_order::handler(ctx, params)
+    }
+
+    /// Trader: cancel one order by its exchange id.
+    pub fn cancel_order(ctx: Context<TraderMarket>, order_id: u64) -> Result<()> {
+        instructions::cancel_order::handler(ctx, engine::trade::CancelWhich::OrderId(order_id))
+    }
+
+    /// Trader: cancel one order by its client id.
+    pub fn cancel_order_by_client_id(
+        ctx: Context<TraderMarket>,
+        client_order_id: u64,
+    ) -> Result<()> {
+        instructions::cancel_order::handler(
+            ctx,
+            engine::trade::CancelWhich::ClientId(client_order_id),
+        )
+    }
+
+    /// Trader: cancel all of the seat's orders.
+    pub fn cancel_all_orders(ctx: Context<TraderMarket>) -> Result<()> {
+        instructions::cancel_order::handler(ctx, engine::trade::CancelWhich::All)
+    }
+
+    /// Anyone: apply funding, at most once per interval.
+    pub fn update_funding(ctx: Context<RefreshPrices>) -> Result<()> {
+        instructions::funding::handler(ctx)
+    }
+
+    /// Anyone: move the market's unswept fees to the insurance vault and
+    /// the treasury.
+    pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
+        instructions::sweep_fees::handler(ctx)
+    }
+
     /// Anyone: refresh the index from the market's Pyth feeds.
     pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
         instructions::refresh_prices::handler(ctx)

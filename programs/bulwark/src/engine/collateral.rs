@@ -2,7 +2,7 @@
 
 use super::margin;
 use crate::error::ErrorCode;
-use crate::math::{Cast, SafeMath};
+use crate::math::{Cast, SafeMath, FUNDING_PRECISION};
 use crate::state::{MarketMut, MarketRef, Seat};
 use anchor_lang::prelude::*;
 
@@ -55,7 +55,8 @@ pub fn deposit(m: &mut MarketMut, seat: usize, amount: u64) -> Result<()> {
 /// `price` (the mark).
 pub fn withdraw(m: &mut MarketMut, seat: usize, amount: u64, price: u64) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
-    let free = margin::withdrawable(&m.header.config, &m.seats[seat], price)?;
+    super::position::settle_funding(&mut m.seats[seat], &mut m.header.state)?;
+    let free = margin::withdrawable(&m.header.config, &m.header.state, &m.seats[seat], price)?;
     require!(amount <= free, ErrorCode::InsufficientFreeCollateral);
     let a: i64 = amount.cast()?;
     let s = &mut m.seats[seat];
@@ -84,10 +85,26 @@ pub fn sum_collateral(m: &MarketRef) -> Result<i64> {
     t.cast()
 }
 
-/// What the market vault must hold at least: Σ collateral + unswept fees.
-pub fn required_vault_balance(m: &MarketRef) -> Result<i128> {
+/// What the market vault holds by the books, scaled by FUNDING_PRECISION:
+/// Σ (collateral − entry_cost) + unswept fees, plus funding rounding dust,
+/// minus the funding all seats owe (= −Σ base × snapshot since Σ base = 0).
+///
+/// A closed trade realizes PnL into one seat's collateral while the other
+/// side's position stays open, so collateral alone does not balance; each
+/// seat's quote position (−entry_cost) does. With every position flat and
+/// funding settled this is exactly Σ collateral + unswept fees.
+pub fn required_vault_scaled(m: &MarketRef) -> Result<i128> {
     let st = &m.header.state;
     (st.total_collateral as i128)
+        .safe_sub(st.total_entry_cost as i128)?
         .safe_add(st.unswept_insurance_fees as i128)?
-        .safe_add(st.unswept_treasury_fees as i128)
+        .safe_add(st.unswept_treasury_fees as i128)?
+        .safe_mul(FUNDING_PRECISION)?
+        .safe_add(st.funding_dust.get())?
+        .safe_add(st.sum_base_snapshot.get())
+}
+
+/// The least whole token balance the vault must hold.
+pub fn required_vault_balance(m: &MarketRef) -> Result<i128> {
+    crate::math::div_ceil_i128(required_vault_scaled(m)?, FUNDING_PRECISION)
 }

@@ -85,31 +85,107 @@ pub fn worst_case_lots(seat: &Seat) -> Result<u64> {
     long.max(short).cast()
 }
 
-/// Initial margin required by the seat: the worst case of its position plus
-/// its open orders, valued at `price`.
-pub fn initial_requirement(cfg: &MarketConfig, seat: &Seat, price: u64) -> Result<u64> {
-    let lots = worst_case_lots(seat)?;
-    if lots == 0 {
-        return Ok(0);
-    }
-    require!(price > 0, ErrorCode::IndexNotSet);
-    initial_margin(cfg, lots, price)
-}
-
-/// Collateral that may leave the seat at `price` (the mark). Unrealized
-/// losses count in full; unrealized gains do not count (they must be
-/// realized by closing the position before they can be withdrawn).
-pub fn withdrawable(cfg: &MarketConfig, seat: &Seat, price: u64) -> Result<u64> {
-    let has_exposure = seat.base_lots != 0 || seat.open_bid_lots != 0 || seat.open_ask_lots != 0;
-    let upnl = if has_exposure {
+/// Equity in quote atoms at `price`: collateral + unrealized PnL − funding
+/// owed. With `count_gains = false` unrealized gains count as zero (used for
+/// withdrawals: gains must be realized before they leave).
+pub fn equity(
+    seat: &Seat,
+    state: &MarketState,
+    lots_per_unit: u64,
+    price: u64,
+    count_gains: bool,
+) -> Result<i128> {
+    let upnl = if seat.base_lots != 0 || seat.entry_cost != 0 {
         require!(price > 0, ErrorCode::IndexNotSet);
-        unrealized_pnl(seat, price, cfg.base_lots_per_unit)?
+        unrealized_pnl(seat, price, lots_per_unit)?
     } else {
         0
     };
-    let free = (seat.collateral as i128)
-        .safe_add(upnl.min(0) as i128)?
-        .safe_sub(initial_requirement(cfg, seat, price)? as i128)?;
+    let upnl = if count_gains { upnl } else { upnl.min(0) };
+    (seat.collateral as i128)
+        .safe_add(upnl as i128)?
+        .safe_sub(super::position::pending_funding(seat, state)? as i128)
+}
+
+/// Initial margin plus the immediate loss if every resting order on one
+/// side filled at its own price and was valued at `price`; the worse of the
+/// two sides. `im_multiplier_ppm` scales the margin (1e6 = 1x; tightening).
+pub fn worst_case_requirement(
+    cfg: &MarketConfig,
+    seat: &Seat,
+    price: u64,
+    im_multiplier_ppm: u64,
+) -> Result<i128> {
+    let lpu = cfg.base_lots_per_unit;
+    let scaled = |lots: u64| -> Result<i128> {
+        if lots == 0 {
+            return Ok(0);
+        }
+        require!(price > 0, ErrorCode::IndexNotSet);
+        let im = initial_margin(cfg, lots, price)? as u128;
+        Ok(im
+            .safe_mul(im_multiplier_ppm as u128)?
+            .div_ceil(PPM as u128) as i128)
+    };
+    let base = seat.base_lots as i128;
+    let long_lots: u64 = base
+        .safe_add(seat.open_bid_lots as i128)?
+        .unsigned_abs()
+        .cast()?;
+    let short_lots: u64 = base
+        .safe_sub(seat.open_ask_lots as i128)?
+        .unsigned_abs()
+        .cast()?;
+    let bid_loss = (seat.open_bid_quote as i128)
+        .safe_sub(notional_floor(seat.open_bid_lots, price, lpu)? as i128)?
+        .max(0);
+    let ask_loss = (notional_ceil(seat.open_ask_lots, price, lpu)? as i128)
+        .safe_sub(seat.open_ask_quote as i128)?
+        .max(0);
+    let long = scaled(long_lots)?.safe_add(bid_loss)?;
+    let short = scaled(short_lots)?.safe_add(ask_loss)?;
+    Ok(long.max(short))
+}
+
+/// Equity (gains counted) minus the worst-case initial requirement.
+pub fn initial_health(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+    price: u64,
+    im_multiplier_ppm: u64,
+) -> Result<i128> {
+    equity(seat, state, cfg.base_lots_per_unit, price, true)?.safe_sub(worst_case_requirement(
+        cfg,
+        seat,
+        price,
+        im_multiplier_ppm,
+    )?)
+}
+
+/// Equity (gains counted) minus the maintenance margin of the position.
+pub fn maint_health(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+    price: u64,
+) -> Result<i128> {
+    let mm = maint_margin(cfg, seat.base_lots.unsigned_abs(), price)?;
+    equity(seat, state, cfg.base_lots_per_unit, price, true)?.safe_sub(mm as i128)
+}
+
+/// Collateral that may leave the seat at `price` (the mark): equity with
+/// unrealized losses and owed funding in full but unrealized gains not
+/// counted, minus the worst-case initial requirement of position and orders.
+pub fn withdrawable(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+    price: u64,
+) -> Result<u64> {
+    let free = equity(seat, state, cfg.base_lots_per_unit, price, false)?
+        .safe_sub(worst_case_requirement(cfg, seat, price, PPM)?)?
+        .min(seat.collateral as i128);
     free.max(0).cast()
 }
 

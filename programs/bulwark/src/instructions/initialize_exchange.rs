@@ -12,6 +12,9 @@ pub struct InitializeExchangeArgs {
     /// seconds a loosening change waits.
     pub timelock_secs: i64,
     pub bounds: ParamBounds,
+    /// Token account of the collateral mint that receives the treasury's
+    /// share of fees (`sweep_fees` checks its mint).
+    pub treasury: Pubkey,
 }
 
 #[derive(Accounts)]
@@ -54,6 +57,7 @@ pub fn handler(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -
     ex.pyth_program = args.pyth_program;
     ex.timelock_secs = args.timelock_secs;
     ex.bounds = args.bounds;
+    ex.treasury = args.treasury;
 
     let mut fund = ctx.accounts.insurance.load_init()?;
     fund.version = INSURANCE_VERSION;

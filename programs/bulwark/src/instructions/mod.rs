@@ -2,12 +2,16 @@
 #![allow(ambiguous_glob_reexports)]
 
 pub mod admin;
+pub mod cancel_order;
 pub mod create_market;
 pub mod deposit;
+pub mod funding;
 pub mod initialize_exchange;
 pub mod params;
+pub mod place_order;
 pub mod refresh_prices;
 pub mod release_seat;
+pub mod sweep_fees;
 pub mod withdraw;
 
 pub use admin::*;
@@ -15,5 +19,7 @@ pub use create_market::*;
 pub use deposit::*;
 pub use initialize_exchange::*;
 pub use params::*;
+pub use place_order::*;
 pub use refresh_prices::*;
 pub use release_seat::*;
+pub use sweep_fees::*;

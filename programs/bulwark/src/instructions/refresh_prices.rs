@@ -1,7 +1,9 @@
 //! Permissionless crank: reads the market's Pyth feeds (passed as remaining
-//! accounts, in the market's feed order) and stores the index.
+//! accounts, in the market's feed order), stores the index and updates the
+//! mark (the mark crank).
 
 use crate::engine::oracle::{aggregate, FeedReading};
+use crate::engine::{book, mark};
 use crate::error::ErrorCode;
 use crate::math::MAX_ORACLE_FEEDS;
 use crate::oracle::read_feed;
@@ -22,12 +24,20 @@ pub struct RefreshPrices<'info> {
 pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
     let pyth = ctx.accounts.exchange.load()?.pyth_program;
     let now = Clock::get()?.unix_timestamp;
-    let mut m = ctx.accounts.market.load_mut()?;
-    let index = read_index(&m.config.oracle, &pyth, ctx.remaining_accounts, now)?;
-    m.state.index_price = index.price;
-    m.state.index_publish_ts = index.publish_ts;
-    m.state.index_updated_ts = now;
-    m.state.index_feeds_used = index.feeds_used;
+    let info = ctx.accounts.market.to_account_info();
+    let mut data = info.try_borrow_mut_data()?;
+    let m = MarketMut::from_bytes(&mut data)?;
+    let index = read_index(&m.header.config.oracle, &pyth, ctx.remaining_accounts, now)?;
+    // The TWAPs accrue at the old prices up to now, then the new index and
+    // a fresh mark sample (book mid, else last trade) take over.
+    mark::accrue_twap(&mut m.header.state, now)?;
+    m.header.state.index_price = index.price;
+    m.header.state.index_publish_ts = index.publish_ts;
+    m.header.state.index_updated_ts = now;
+    m.header.state.index_feeds_used = index.feeds_used;
+    let mid = book::mid_price(m.bids, m.header.num_bids, m.asks, m.header.num_asks)?;
+    let cfg = m.header.config;
+    mark::update_mark(&cfg, &mut m.header.state, mid, now)?;
     emit!(IndexUpdated {
         market: ctx.accounts.market.key(),
         index_price: index.price,

@@ -15,6 +15,13 @@ pub const PPM: u64 = 1_000_000; // 1e-6
 /// Basis points: 1e-4. Used for oracle confidence, deviation and price band.
 pub const BPS: u64 = 10_000; // 1e-4
 
+/// Funding indices are quote atoms per base lot scaled by 1e9.
+pub const FUNDING_PRECISION: i128 = 1_000_000_000; // 1e-9
+
+/// Resting orders one seat may hold in one market (keeps one trader from
+/// filling the book).
+pub const MAX_ORDERS_PER_SEAT: u16 = 64;
+
 /// Maximum number of oracle feeds a market may combine by median.
 pub const MAX_ORACLE_FEEDS: usize = 3;
 

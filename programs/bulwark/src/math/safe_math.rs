@@ -46,7 +46,7 @@ macro_rules! impl_safe_math {
         }
     )*};
 }
-impl_safe_math!(u32, u64, u128, i32, i64, i128);
+impl_safe_math!(u16, u32, u64, u128, i32, i64, i128);
 
 /// Division rounding up (toward +infinity) for unsigned values: used for
 /// amounts the trader owes, so rounding favours the protocol.

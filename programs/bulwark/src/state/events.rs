@@ -103,3 +103,66 @@ pub struct IndexUpdated {
     pub publish_ts: i64,
     pub feeds_used: u8,
 }
+
+#[event]
+pub struct OrderPlaced {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    pub seat: u32,
+    /// 0 when nothing rests.
+    pub order_id: u64,
+    pub client_order_id: u64,
+    /// base lots.
+    pub filled_lots: u64,
+    /// base lots.
+    pub rested_lots: u64,
+}
+
+#[event]
+pub struct OrderFilled {
+    pub market: Pubkey,
+    pub maker_seat: u32,
+    pub taker_seat: u32,
+    pub maker_order_id: u64,
+    /// price units.
+    pub price: u64,
+    /// base lots.
+    pub lots: u64,
+    pub taker_is_buy: bool,
+    /// quote atoms.
+    pub taker_fee: i64,
+    /// quote atoms; negative = rebate.
+    pub maker_fee: i64,
+    /// quote atoms.
+    pub taker_realized_pnl: i64,
+    /// quote atoms.
+    pub maker_realized_pnl: i64,
+}
+
+#[event]
+pub struct OrdersCancelled {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    pub seat: u32,
+    pub count: u32,
+}
+
+#[event]
+pub struct FundingUpdated {
+    pub market: Pubkey,
+    /// ppm per interval; positive = longs pay shorts.
+    pub rate_ppm: i64,
+    /// i128 little-endian: quote atoms per lot × 1e9.
+    pub cum_funding_per_lot: [u8; 16],
+    pub mark_price: u64,
+    pub index_price: u64,
+}
+
+#[event]
+pub struct FeesSwept {
+    pub market: Pubkey,
+    /// quote atoms.
+    pub to_insurance: u64,
+    /// quote atoms.
+    pub to_treasury: u64,
+}

@@ -104,7 +104,9 @@ pub struct Exchange {
     /// monotonically increasing count of queued changes.
     pub change_seq: u64,
     pub pending: [PendingChange; MAX_PENDING_CHANGES],
-    pub reserved: [u8; 128],
+    /// Token account (collateral mint) receiving the treasury's fee share.
+    pub treasury: Pubkey,
+    pub reserved: [u8; 96],
 }
 const_assert_eq!(
     core::mem::size_of::<Exchange>(),

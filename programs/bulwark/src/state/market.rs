@@ -186,11 +186,33 @@ pub struct MarketState {
     /// how many feeds made the last index.
     pub index_feeds_used: u8,
     pub padding: [u8; 7],
-    pub reserved: [u8; 128],
+    /// quote atoms; Σ seat entry_cost (the seats' quote positions, negated).
+    pub total_entry_cost: i64,
+    /// Σ seat base_lots × funding_snapshot (FUNDING_PRECISION-scaled quote
+    /// atoms): lets the program know the funding all seats owe in O(1).
+    pub sum_base_snapshot: PodI128,
+    /// FUNDING_PRECISION-scaled quote atoms collected by rounding funding
+    /// payments against traders, not yet moved to fees.
+    pub funding_dust: PodI128,
+    /// Σ mark × seconds since `twap_start_ts` (price units × s).
+    pub mark_twap_acc: PodI128,
+    /// Σ index × seconds since `twap_start_ts` (price units × s).
+    pub index_twap_acc: PodI128,
+    /// unix seconds; start of the current funding averaging window.
+    pub twap_start_ts: i64,
+    /// unix seconds; last accumulation into the TWAPs.
+    pub twap_last_ts: i64,
+    /// ppm per interval (signed); the last funding rate applied.
+    pub last_funding_rate_ppm: i64,
+    /// fills ever.
+    pub fill_count: u64,
+    /// quote atoms; fee revenue ever (net of rebates, incl. rounding).
+    pub total_fees: u64,
+    pub reserved: [u8; 16],
 }
 const_assert_eq!(
     core::mem::size_of::<MarketState>(),
-    8 * 7 + 16 + 8 * 8 + 8 + 128
+    8 * 7 + 16 + 8 * 8 + 8 + 8 + 16 * 4 + 8 * 5 + 16
 );
 
 impl Default for MarketConfig {

@@ -24,11 +24,11 @@ pub struct Seat {
     pub open_bid_lots: u64,
     /// base lots resting on the ask side.
     pub open_ask_lots: u64,
-    /// quote atoms; cumulative realized PnL (statistics).
-    pub realized_pnl: i64,
-    /// quote atoms; cumulative fees paid (negative = net rebates).
-    pub fees_paid: i64,
-    /// resting orders.
+    /// quote atoms; Σ price × lots of the resting bids (for worst-case margin).
+    pub open_bid_quote: u64,
+    /// quote atoms; Σ price × lots of the resting asks.
+    pub open_ask_quote: u64,
+    /// resting orders (at most `MAX_ORDERS_PER_SEAT`).
     pub num_orders: u16,
     pub flags: u8,
     pub padding: [u8; 5],

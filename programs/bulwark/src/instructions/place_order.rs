@@ -1,0 +1,59 @@
+use crate::engine::collateral;
+use crate::engine::trade::{self, Fill, OrderParams};
+use crate::error::ErrorCode;
+use crate::math::PPM;
+use crate::state::*;
+use anchor_lang::prelude::*;
+
+/// Accounts for the trader's own order instructions.
+#[derive(Accounts)]
+pub struct TraderMarket<'info> {
+    pub owner: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: AccountLoader<'info, Market>,
+}
+
+pub fn handler(ctx: Context<TraderMarket>, params: OrderParams) -> Result<()> {
+    require!(
+        !ctx.accounts.exchange.load()?.is_paused(pause::TRADING),
+        ErrorCode::ExchangePaused
+    );
+    let now = Clock::get()?.unix_timestamp;
+    let owner = ctx.accounts.owner.key();
+    let market_key = ctx.accounts.market.key();
+    let info = ctx.accounts.market.to_account_info();
+    let mut data = info.try_borrow_mut_data()?;
+    let mut m = MarketMut::from_bytes(&mut data)?;
+    let seat = collateral::seat_of(m.seats, &owner)?;
+    let mut emit_fill = |f: &Fill| {
+        emit!(OrderFilled {
+            market: market_key,
+            maker_seat: f.maker_seat,
+            taker_seat: f.taker_seat,
+            maker_order_id: f.maker_order_id,
+            price: f.price,
+            lots: f.lots,
+            taker_is_buy: f.taker_is_buy,
+            taker_fee: f.taker_fee,
+            maker_fee: f.maker_fee,
+            taker_realized_pnl: f.taker_realized,
+            maker_realized_pnl: f.maker_realized,
+        });
+    };
+    let out = trade::place_order(&mut m, seat, &params, now, PPM, &mut emit_fill)?;
+    emit!(OrderPlaced {
+        market: market_key,
+        owner,
+        seat: seat as u32,
+        order_id: out.order_id,
+        client_order_id: params.client_order_id,
+        filled_lots: out.filled_lots,
+        rested_lots: out.rested_lots,
+    });
+    Ok(())
+}
