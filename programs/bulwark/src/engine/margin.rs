@@ -259,12 +259,12 @@ mod tests {
         };
         // At 61k: gain ignored; IM at 61k = 1_220e6.
         assert_eq!(
-            withdrawable(&c, &s, 61_000_000_000).unwrap(),
+            withdrawable(&c, &MarketState::default(), &s, 61_000_000_000).unwrap(),
             5_000_000_000 - 1_220_000_000
         );
         // At 59k: loss 1_000e6, IM 1_180e6.
         assert_eq!(
-            withdrawable(&c, &s, 59_000_000_000).unwrap(),
+            withdrawable(&c, &MarketState::default(), &s, 59_000_000_000).unwrap(),
             5_000_000_000 - 1_000_000_000 - 1_180_000_000
         );
         // No exposure: everything.
@@ -272,6 +272,9 @@ mod tests {
             collateral: 7,
             ..Default::default()
         };
-        assert_eq!(withdrawable(&c, &flat, 0).unwrap(), 7);
+        assert_eq!(
+            withdrawable(&c, &MarketState::default(), &flat, 0).unwrap(),
+            7
+        );
     }
 }

@@ -9,4 +9,8 @@ pub mod mark;
 pub mod oracle;
 pub mod params;
 pub mod position;
+#[cfg(not(target_os = "solana"))]
+pub mod sandbox;
 pub mod trade;
+#[cfg(test)]
+mod trade_tests;
