@@ -5,121 +5,18 @@ use crate::chain::EmbeddedChain;
 use crate::ix;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
-use bulwark::engine::collateral;
-use bulwark::math::FUNDING_PRECISION;
+use bulwark::engine::audit;
 use bulwark::state::{InsuranceFund, MarketRef};
 
 /// One violated invariant, in words.
 pub type Violation = String;
 
-/// Checks a market's account against its vault.
+/// Checks a market's account against its vault (the engine's checker).
 pub fn check_market_data(data: &[u8], vault_balance: u64) -> Vec<Violation> {
-    let mut v = Vec::new();
-    let m = match MarketRef::from_bytes(data) {
-        Ok(m) => m,
-        Err(e) => return vec![format!("market account does not decode: {e}")],
-    };
-    let name = m.header.name_str().to_string();
-    let st = &m.header.state;
-    match collateral::sum_collateral(&m) {
-        Ok(sum) if sum != st.total_collateral => v.push(format!(
-            "{name}: Σ seat collateral {sum} != total_collateral {}",
-            st.total_collateral
-        )),
-        Err(e) => v.push(format!("{name}: Σ collateral overflows: {e}")),
-        _ => {}
+    match MarketRef::from_bytes(data) {
+        Ok(m) => audit::check_market(&m, vault_balance),
+        Err(e) => vec![format!("market account does not decode: {e}")],
     }
-    // vault = Σ (collateral − entry cost) + unswept fees + funding dust −
-    // funding owed, exactly, in FUNDING_PRECISION-scaled atoms.
-    let required = collateral::required_vault_scaled(&m).unwrap_or(i128::MAX);
-    if (vault_balance as i128) * FUNDING_PRECISION != required {
-        v.push(format!(
-            "{name}: vault holds {vault_balance} but the books say {}/{}",
-            required, FUNDING_PRECISION
-        ));
-    }
-    let (mut entry, mut base_snap) = (0i128, 0i128);
-    for s in m.seats.iter().filter(|s| !s.is_free()) {
-        entry += s.entry_cost as i128;
-        base_snap += s.base_lots as i128 * s.funding_snapshot.get();
-        if s.base_lots == 0 && s.entry_cost != 0 {
-            v.push(format!(
-                "{name}: flat seat {} carries entry cost {}",
-                s.owner, s.entry_cost
-            ));
-        }
-    }
-    if entry != st.total_entry_cost as i128 {
-        v.push(format!(
-            "{name}: Σ entry cost {entry} != total_entry_cost {}",
-            st.total_entry_cost
-        ));
-    }
-    if base_snap != st.sum_base_snapshot.get() {
-        v.push(format!(
-            "{name}: Σ base × snapshot {base_snap} != {}",
-            st.sum_base_snapshot.get()
-        ));
-    }
-    // Open-order reservations match the book.
-    let mut reserved = std::collections::HashMap::<u32, (u64, u64, u16)>::new();
-    for o in &m.bids[..m.header.num_bids as usize] {
-        let e = reserved.entry(o.seat).or_default();
-        e.0 += o.lots;
-        e.2 += 1;
-    }
-    for o in &m.asks[..m.header.num_asks as usize] {
-        let e = reserved.entry(o.seat).or_default();
-        e.1 += o.lots;
-        e.2 += 1;
-    }
-    for (i, s) in m.seats.iter().enumerate() {
-        let (b, a, n) = reserved.get(&(i as u32)).copied().unwrap_or_default();
-        if (s.open_bid_lots, s.open_ask_lots, s.num_orders) != (b, a, n) {
-            v.push(format!(
-                "{name}: seat {i} reserves ({}, {}, {} orders) but the book holds ({b}, {a}, {n})",
-                s.open_bid_lots, s.open_ask_lots, s.num_orders
-            ));
-        }
-    }
-    // Book sides sorted best-last.
-    let bids = &m.bids[..m.header.num_bids as usize];
-    let asks = &m.asks[..m.header.num_asks as usize];
-    if bids.windows(2).any(|w| w[0].price > w[1].price)
-        || asks.windows(2).any(|w| w[0].price < w[1].price)
-    {
-        v.push(format!("{name}: a book side is out of order"));
-    }
-    let (mut long, mut short) = (0i128, 0i128);
-    let mut used = 0u32;
-    for s in m.seats.iter().filter(|s| !s.is_free()) {
-        used += 1;
-        if s.base_lots > 0 {
-            long += s.base_lots as i128;
-        } else {
-            short -= s.base_lots as i128;
-        }
-    }
-    if long != short {
-        v.push(format!("{name}: Σ long {long} != Σ short {short}"));
-    }
-    if long != st.open_interest_lots as i128 {
-        v.push(format!(
-            "{name}: open interest {} != Σ long {long}",
-            st.open_interest_lots
-        ));
-    }
-    if used != m.header.seats_used {
-        v.push(format!(
-            "{name}: seats_used {} != occupied seats {used}",
-            m.header.seats_used
-        ));
-    }
-    let deposits_minus_withdrawals = st.total_deposits as i128 - st.total_withdrawals as i128;
-    if deposits_minus_withdrawals < 0 {
-        v.push(format!("{name}: withdrawals exceed deposits"));
-    }
-    v
 }
 
 /// Checks the insurance fund's ledger balance against its vault.

@@ -1,6 +1,8 @@
 //! The engine: plain functions on `&mut` state, with no Anchor context. The
 //! program, the keeper, the auditor and simulate all run these.
 
+#[cfg(not(target_os = "solana"))]
+pub mod audit;
 pub mod book;
 pub mod collateral;
 pub mod insurance;
@@ -9,6 +11,8 @@ pub mod mark;
 pub mod oracle;
 pub mod params;
 pub mod position;
+#[cfg(test)]
+mod property_tests;
 #[cfg(not(target_os = "solana"))]
 pub mod sandbox;
 pub mod trade;
