@@ -88,6 +88,11 @@ pub struct EmbeddedChain {
     pub ctx: ProgramTestContext,
     /// Whether the program runs as SBF bytecode (`SBF_OUT_DIR` set).
     pub sbf: bool,
+    /// Blockhash in use and the messages already sent with it: a new
+    /// blockhash is fetched (which waits for the next one) only when a
+    /// transaction would repeat an earlier one exactly.
+    blockhash: Option<solana_hash::Hash>,
+    sent: std::collections::HashSet<Vec<u8>>,
 }
 
 impl EmbeddedChain {
@@ -103,7 +108,12 @@ impl EmbeddedChain {
         }
         let ctx = pt.start_with_context().await;
         bridge::install();
-        Self { ctx, sbf }
+        Self {
+            ctx,
+            sbf,
+            blockhash: None,
+            sent: Default::default(),
+        }
     }
 
     pub fn payer(&self) -> &Keypair {
@@ -120,18 +130,41 @@ impl EmbeddedChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<TxOk, TxError> {
-        let bh = self
-            .ctx
-            .get_new_latest_blockhash()
-            .await
-            .map_err(|e| TxError::Other(e.to_string()))?;
+        let payer = self.ctx.payer.pubkey();
+        // Same instructions under the same blockhash would be the same
+        // transaction (rejected as already processed): only then wait for a
+        // fresh blockhash.
+        let mut key = Vec::new();
+        for ix in ixs {
+            key.extend_from_slice(ix.program_id.as_ref());
+            for a in &ix.accounts {
+                key.extend_from_slice(a.pubkey.as_ref());
+                key.push(a.is_signer as u8 | ((a.is_writable as u8) << 1));
+            }
+            key.extend_from_slice(&(ix.data.len() as u64).to_le_bytes());
+            key.extend_from_slice(&ix.data);
+        }
+        for s in signers {
+            key.extend_from_slice(s.pubkey().as_ref());
+        }
+        if self.blockhash.is_none() || self.sent.contains(&key) {
+            let bh = self
+                .ctx
+                .get_new_latest_blockhash()
+                .await
+                .map_err(|e| TxError::Other(e.to_string()))?;
+            self.blockhash = Some(bh);
+            self.sent.clear();
+        }
+        self.sent.insert(key);
+        let bh = self.blockhash.expect("blockhash set above");
         let mut all: Vec<&Keypair> = vec![&self.ctx.payer];
         for s in signers {
-            if s.pubkey() != self.ctx.payer.pubkey() {
+            if s.pubkey() != payer {
                 all.push(s);
             }
         }
-        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &all, bh);
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&payer), &all, bh);
         let r = self
             .ctx
             .banks_client

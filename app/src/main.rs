@@ -3,6 +3,7 @@
 use bulwark_app::config::BootstrapConfig;
 use bulwark_app::simulate::{self, Scenario};
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,8 +22,8 @@ struct Cli {
 enum Cmd {
     /// Run a scenario on an embedded in-process chain.
     Simulate {
-        /// Scenario name.
-        #[arg(long, default_value = "collateral")]
+        /// Scenario: calm (trading) or collateral.
+        #[arg(long, default_value = "calm")]
         scenario: Scenario,
         /// Bootstrap config.
         #[arg(
@@ -37,22 +38,20 @@ enum Cmd {
     },
 }
 
-/// Runs `f` with the process's stdout pointed at stderr. In native runs the
-/// program's `msg!` lines are printed to stdout; `--json` must print only
-/// its JSON object there.
-fn with_stdout_on_stderr<T>(f: impl FnOnce() -> T) -> T {
-    use std::io::Write;
+/// Points the process's stdout at stderr and returns a handle on the
+/// original stdout. In native runs the Solana crates print the program's
+/// `msg!` lines to stdout; they go to stderr, while the timeline, the
+/// summary and `--json` go to the real stdout.
+fn take_stdout() -> std::fs::File {
+    use std::os::fd::FromRawFd;
     let _ = std::io::stdout().flush();
-    // SAFETY: plain fd duplication; the saved fd is restored before return.
-    let saved = unsafe { libc::dup(1) };
-    unsafe { libc::dup2(2, 1) };
-    let out = f();
-    let _ = std::io::stdout().flush();
+    // SAFETY: fd 1 is open; `dup` returns a new descriptor that we own.
     unsafe {
-        libc::dup2(saved, 1);
-        libc::close(saved);
+        let saved = libc::dup(1);
+        assert!(saved >= 0, "dup(1) failed");
+        libc::dup2(2, 1);
+        std::fs::File::from_raw_fd(saved)
     }
-    out
 }
 
 fn main() -> ExitCode {
@@ -78,25 +77,24 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
                 .expect("tokio runtime");
-            let result = if json {
-                with_stdout_on_stderr(|| rt.block_on(simulate::run(&cfg, scenario, true)))
+            let mut out = take_stdout();
+            let timeline: Option<Box<dyn Write>> = if json {
+                None
             } else {
-                rt.block_on(simulate::run(&cfg, scenario, false))
+                Some(Box::new(out.try_clone().expect("stdout handle")))
             };
-            match result {
+            match rt.block_on(simulate::run(&cfg, scenario, timeline)) {
                 Ok(s) => {
-                    if json {
-                        println!(
-                            "{}",
-                            serde_json::to_string_pretty(&s).expect("summary serializes")
-                        );
+                    let written = if json {
+                        let j = serde_json::to_string_pretty(&s).expect("summary serializes");
+                        writeln!(out, "{j}")
                     } else {
-                        simulate::print_summary(&s);
-                    }
-                    if s.invariants_ok {
-                        ExitCode::SUCCESS
-                    } else {
+                        simulate::print_summary(&mut out, &s)
+                    };
+                    if written.is_err() || !s.invariants_ok {
                         ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
                     }
                 }
                 Err(e) => {

@@ -122,4 +122,6 @@ pub enum ErrorCode {
     NothingToSweep,
     #[msg("The index price is stale: refresh prices in the same transaction")]
     IndexStale,
+    #[msg("Unknown exchange pause flags")]
+    InvalidPauseFlags,
 }

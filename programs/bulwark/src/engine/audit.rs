@@ -10,7 +10,7 @@ pub fn check_market(m: &MarketRef, vault_balance: u64) -> Vec<String> {
     let mut v = Vec::new();
     let name = m.header.name_str().to_string();
     let st = &m.header.state;
-    match collateral::sum_collateral(&m) {
+    match collateral::sum_collateral(m) {
         Ok(sum) if sum != st.total_collateral => v.push(format!(
             "{name}: Σ seat collateral {sum} != total_collateral {}",
             st.total_collateral
@@ -20,7 +20,7 @@ pub fn check_market(m: &MarketRef, vault_balance: u64) -> Vec<String> {
     }
     // vault = Σ (collateral − entry cost) + unswept fees + funding dust −
     // funding owed, exactly, in FUNDING_PRECISION-scaled atoms.
-    let required = collateral::required_vault_scaled(&m).unwrap_or(i128::MAX);
+    let required = collateral::required_vault_scaled(m).unwrap_or(i128::MAX);
     if (vault_balance as i128) * FUNDING_PRECISION != required {
         v.push(format!(
             "{name}: vault holds {vault_balance} but the books say {}/{}",

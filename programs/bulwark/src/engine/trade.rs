@@ -243,7 +243,7 @@ pub fn place_order(
         },
         _ => {
             require!(
-                p.price > 0 && p.price % cfg.tick_size == 0,
+                p.price > 0 && p.price.is_multiple_of(cfg.tick_size),
                 ErrorCode::InvalidPrice
             );
             require!(

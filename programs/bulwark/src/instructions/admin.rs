@@ -38,7 +38,7 @@ pub struct AdminExchange<'info> {
 }
 
 pub fn set_exchange_pause(ctx: Context<AdminExchange>, flags: u8) -> Result<()> {
-    require!(flags & !pause::ALL == 0, ErrorCode::InvalidMarketConfig);
+    require!(flags & !pause::ALL == 0, ErrorCode::InvalidPauseFlags);
     let mut ex = ctx.accounts.exchange.load_mut()?;
     let old = ex.pause_flags;
     ex.pause_flags = flags;

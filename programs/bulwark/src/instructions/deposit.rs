@@ -21,7 +21,9 @@ pub struct MoveCollateral<'info> {
     #[account(
         mut,
         constraint = owner_token.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongMint,
-        constraint = owner_token.key() != vault.key() @ ErrorCode::DuplicateAccount,
+        // Vaults owned by the exchange are never a trader's account (Anchor
+        // itself rejects owner_token == vault as a duplicate mutable account).
+        constraint = owner_token.owner != exchange.key() @ ErrorCode::WrongVault,
     )]
     pub owner_token: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,

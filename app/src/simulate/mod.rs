@@ -1,0 +1,466 @@
+//! `bulwark simulate`: runs a scenario on the embedded chain, bootstrapped
+//! from `migrations/`, checking every invariant after every step. Every
+//! order is first run through the engine off-chain (the program's own
+//! code): the predicted fills are what simulate reports, and the market
+//! account the chain ends up with must equal the prediction byte for byte.
+
+mod calm;
+mod collateral;
+
+use crate::bootstrap::{bootstrap, set_oracle, Deployment};
+use crate::chain::EmbeddedChain;
+use crate::config::{usd, BootstrapConfig};
+use crate::invariants;
+use crate::ix;
+use crate::pyth::PythPrice;
+use anchor_lang::prelude::Pubkey;
+use bulwark::engine::sandbox::MarketBuf;
+use bulwark::engine::trade::{self, Fill, OrderParams, PlaceOutcome};
+use bulwark::engine::{collateral as seats, margin};
+use bulwark::math::PPM;
+use bulwark::state::MarketRef;
+use serde::Serialize;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Market makers quote, takers trade, the price walks, funding is paid.
+    Calm,
+    /// Traders deposit, the index moves, traders withdraw.
+    Collateral,
+}
+
+impl std::str::FromStr for Scenario {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "calm" => Ok(Scenario::Calm),
+            "collateral" => Ok(Scenario::Collateral),
+            other => Err(format!(
+                "unknown scenario {other:?} (available: calm, collateral)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FillRecord {
+    pub step: u32,
+    pub maker: String,
+    pub taker: String,
+    pub side: &'static str,
+    /// USD per base unit.
+    pub price: f64,
+    /// base lots.
+    pub lots: u64,
+    /// USD.
+    pub taker_fee: f64,
+    /// USD (negative = rebate).
+    pub maker_fee: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionRecord {
+    pub trader: String,
+    /// base lots (+ long, − short).
+    pub base_lots: i64,
+    /// USD.
+    pub collateral: f64,
+    /// USD at the mark.
+    pub unrealized_pnl: f64,
+    pub open_orders: u16,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub market: String,
+    pub steps: u32,
+    pub traders: u32,
+    pub fills: Vec<FillRecord>,
+    pub positions: Vec<PositionRecord>,
+    /// USD.
+    pub volume_usd: f64,
+    /// USD; fee revenue net of rebates.
+    pub fees_usd: f64,
+    /// USD swept into the insurance vault.
+    pub insurance_fees_swept_usd: f64,
+    /// USD swept to the treasury.
+    pub treasury_fees_swept_usd: f64,
+    /// ppm per interval, each funding update.
+    pub funding_rates_ppm: Vec<i64>,
+    /// USD.
+    pub deposits_usd: f64,
+    /// USD.
+    pub withdrawals_usd: f64,
+    /// USD, the market vault at the end.
+    pub vault_usd: f64,
+    /// open interest at the end, base lots.
+    pub open_interest_lots: u64,
+    /// rejected actions with the program's error code, as expected.
+    pub rejections: Vec<Rejection>,
+    /// USD, index after each refresh.
+    pub index_path_usd: Vec<f64>,
+    /// USD, mark after each refresh.
+    pub mark_path_usd: Vec<f64>,
+    pub invariant_checks: u32,
+    pub invariants_ok: bool,
+    pub violations: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Rejection {
+    pub action: String,
+    pub error_code: Option<u32>,
+}
+
+pub struct Trader {
+    pub label: String,
+    pub kp: Keypair,
+    pub token: Pubkey,
+}
+
+pub(crate) struct Sim {
+    chain: EmbeddedChain,
+    dep: Deployment,
+    summary: Summary,
+    /// Where the timeline goes (None = quiet).
+    out: Option<Box<dyn std::io::Write>>,
+    traders: Vec<Trader>,
+    step: u32,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl Sim {
+    fn log(&mut self, line: String) {
+        let step = self.step;
+        if let Some(out) = self.out.as_mut() {
+            let _ = writeln!(out, "[{step:>4}] {line}");
+        }
+    }
+
+    fn market(&self) -> Pubkey {
+        self.dep.markets[0].key
+    }
+
+    async fn market_data(&mut self) -> Vec<u8> {
+        let k = self.market();
+        self.chain.account_data(&k).await
+    }
+
+    async fn check(&mut self) {
+        let markets: Vec<Pubkey> = self.dep.markets.iter().map(|m| m.key).collect();
+        let v = invariants::check_all(&mut self.chain, &markets).await;
+        self.summary.invariant_checks += 1;
+        self.summary.violations.extend(v);
+    }
+
+    /// A funded trader with a deposit in the market.
+    async fn add_trader(&mut self, label: &str, deposit_usd: f64) -> Result<usize, String> {
+        let kp = Keypair::new();
+        let mint = self.dep.collateral_mint;
+        let market = self.market();
+        self.chain
+            .airdrop(&kp.pubkey(), 1_000_000_000)
+            .await
+            .map_err(err)?;
+        let token = self
+            .chain
+            .create_token_account(&mint, &kp.pubkey())
+            .await
+            .map_err(err)?;
+        self.chain
+            .mint_to(&mint, &token, usd(deposit_usd))
+            .await
+            .map_err(err)?;
+        self.chain
+            .send(
+                &[ix::deposit(&kp.pubkey(), &market, &token, usd(deposit_usd))],
+                &[&kp],
+            )
+            .await
+            .map_err(err)?;
+        self.summary.deposits_usd += deposit_usd;
+        self.log(format!("{label} deposits {deposit_usd:.2} USD"));
+        self.traders.push(Trader {
+            label: label.into(),
+            kp,
+            token,
+        });
+        self.summary.traders = self.traders.len() as u32;
+        self.check().await;
+        Ok(self.traders.len() - 1)
+    }
+
+    /// Moves the clock and sets every feed to `price_usd`, then cranks the index and mark.
+    async fn set_price(&mut self, price_usd: f64, advance_secs: i64) -> Result<(), String> {
+        if advance_secs > 0 {
+            self.chain.advance_time(advance_secs).await;
+        }
+        let now = self.chain.clock().await.unix_timestamp;
+        let (key, feeds) = (self.market(), self.dep.markets[0].feeds.clone());
+        for f in &feeds {
+            set_oracle(
+                &mut self.chain,
+                f,
+                &self.dep.pyth_program,
+                &PythPrice::usd(price_usd, price_usd * 2e-4, now),
+            );
+        }
+        self.chain
+            .send(&[ix::refresh_prices(&key, &feeds)], &[])
+            .await
+            .map_err(err)?;
+        let data = self.market_data().await;
+        let st = MarketRef::from_bytes(&data).map_err(err)?.header.state;
+        self.summary
+            .index_path_usd
+            .push(st.index_price as f64 / 1e6);
+        self.summary.mark_path_usd.push(st.mark_price as f64 / 1e6);
+        self.check().await;
+        Ok(())
+    }
+
+    fn label_of_seat(&self, m: &MarketRef, seat: u32) -> String {
+        let owner = m.seats[seat as usize].owner;
+        self.traders
+            .iter()
+            .find(|t| t.kp.pubkey() == owner)
+            .map(|t| t.label.clone())
+            .unwrap_or_else(|| format!("seat{seat}"))
+    }
+
+    /// Places an order: predicted with the engine, sent, and compared.
+    /// Returns the outcome, or the program's error code.
+    async fn place(
+        &mut self,
+        trader: usize,
+        params: OrderParams,
+    ) -> Result<Result<PlaceOutcome, Option<u32>>, String> {
+        let before = self.market_data().await;
+        let now = self.chain.clock().await.unix_timestamp;
+        let owner = self.traders[trader].kp.pubkey();
+        let mut predicted = MarketBuf::from_account_data(&before);
+        let mut fills: Vec<Fill> = Vec::new();
+        let prediction = {
+            let mut m = predicted.view();
+            let seat = seats::seat_of(m.seats, &owner).map_err(err)?;
+            trade::place_order(&mut m, seat, &params, now, PPM, &mut |f| fills.push(*f))
+        };
+        let market = self.market();
+        let sent = self
+            .chain
+            .send(
+                &[ix::place_order(&owner, &market, params)],
+                &[&self.traders[trader].kp],
+            )
+            .await;
+        let after = self.market_data().await;
+        let result = match (prediction, sent) {
+            (Ok(out), Ok(_)) => {
+                if after != predicted.bytes() {
+                    self.summary.violations.push(format!(
+                        "step {}: the program's market differs from the engine's prediction",
+                        self.step
+                    ));
+                }
+                let m = MarketRef::from_bytes(&after).map_err(err)?;
+                for f in &fills {
+                    let rec = FillRecord {
+                        step: self.step,
+                        maker: self.label_of_seat(&m, f.maker_seat),
+                        taker: self.label_of_seat(&m, f.taker_seat),
+                        side: if f.taker_is_buy { "buy" } else { "sell" },
+                        price: f.price as f64 / 1e6,
+                        lots: f.lots,
+                        taker_fee: f.taker_fee as f64 / 1e6,
+                        maker_fee: f.maker_fee as f64 / 1e6,
+                    };
+                    let notional =
+                        margin::notional_floor(f.lots, f.price, m.header.config.base_lots_per_unit)
+                            .unwrap_or(0);
+                    self.summary.volume_usd += notional as f64 / 1e6;
+                    self.log(format!(
+                        "fill: {} {} {} lots @ {:.2} from {} (fees {:.4} / {:.4})",
+                        rec.taker,
+                        rec.side,
+                        rec.lots,
+                        rec.price,
+                        rec.maker,
+                        rec.taker_fee,
+                        rec.maker_fee
+                    ));
+                    self.summary.fills.push(rec);
+                }
+                Ok(out)
+            }
+            (Err(_), Err(e)) => Err(e.code()),
+            (p, s) => {
+                self.summary.violations.push(format!(
+                    "step {}: engine predicted {:?} but the program returned {:?}",
+                    self.step,
+                    p.map(|o| o.filled_lots),
+                    s.map(|_| ())
+                ));
+                Err(None)
+            }
+        };
+        self.check().await;
+        Ok(result)
+    }
+
+    async fn send_trader(
+        &mut self,
+        trader: usize,
+        ixs: &[solana_instruction::Instruction],
+    ) -> Result<(), String> {
+        let kp = &self.traders[trader].kp;
+        self.chain.send(ixs, &[kp]).await.map_err(err)?;
+        self.check().await;
+        Ok(())
+    }
+
+    async fn sweep(&mut self) -> Result<(), String> {
+        let (market, treasury) = (self.market(), self.dep.treasury);
+        let data = self.market_data().await;
+        let st = MarketRef::from_bytes(&data).map_err(err)?.header.state;
+        if st.unswept_insurance_fees + st.unswept_treasury_fees == 0 {
+            return Ok(());
+        }
+        self.chain
+            .send(&[ix::sweep_fees(&market, &treasury)], &[])
+            .await
+            .map_err(err)?;
+        self.summary.insurance_fees_swept_usd += st.unswept_insurance_fees as f64 / 1e6;
+        self.summary.treasury_fees_swept_usd += st.unswept_treasury_fees as f64 / 1e6;
+        self.log(format!(
+            "sweep_fees: {:.4} USD to insurance, {:.4} USD to treasury",
+            st.unswept_insurance_fees as f64 / 1e6,
+            st.unswept_treasury_fees as f64 / 1e6
+        ));
+        self.check().await;
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> Result<(), String> {
+        let data = self.market_data().await;
+        let m = MarketRef::from_bytes(&data).map_err(err)?;
+        let st = &m.header.state;
+        let price = margin::risk_price(st);
+        let lpu = m.header.config.base_lots_per_unit;
+        for t in &self.traders {
+            if let Ok(i) = seats::seat_of(m.seats, &t.kp.pubkey()) {
+                let s = &m.seats[i];
+                let upnl = if price > 0 {
+                    margin::unrealized_pnl(s, price, lpu).unwrap_or(0)
+                } else {
+                    0
+                };
+                self.summary.positions.push(PositionRecord {
+                    trader: t.label.clone(),
+                    base_lots: s.base_lots,
+                    collateral: s.collateral as f64 / 1e6,
+                    unrealized_pnl: upnl as f64 / 1e6,
+                    open_orders: s.num_orders,
+                });
+            }
+        }
+        self.summary.fees_usd = st.total_fees as f64 / 1e6;
+        self.summary.open_interest_lots = st.open_interest_lots;
+        let vault = self
+            .chain
+            .token_balance(&ix::market_vault_pda(&self.market()))
+            .await;
+        self.summary.vault_usd = vault as f64 / 1e6;
+        self.summary.steps = self.step;
+        self.summary.invariants_ok = self.summary.violations.is_empty();
+        Ok(())
+    }
+}
+
+/// Runs a scenario; the timeline is written to `out` as it happens.
+pub async fn run(
+    cfg: &BootstrapConfig,
+    scenario: Scenario,
+    out: Option<Box<dyn std::io::Write>>,
+) -> Result<Summary, String> {
+    let mut chain = EmbeddedChain::start(vec![]).await;
+    let dep = bootstrap(&mut chain, cfg).await?;
+    let market = dep.markets.first().ok_or("the config lists no market")?;
+    let summary = Summary {
+        scenario: format!("{scenario:?}").to_lowercase(),
+        market: market.name.clone(),
+        ..Default::default()
+    };
+    let mut sim = Sim {
+        chain,
+        dep,
+        summary,
+        out,
+        traders: Vec::new(),
+        step: 0,
+    };
+    sim.log(format!(
+        "bootstrapped exchange with {} on the embedded chain",
+        sim.summary.market
+    ));
+    sim.check().await;
+    match scenario {
+        Scenario::Calm => calm::run(&mut sim).await?,
+        Scenario::Collateral => collateral::run(&mut sim).await?,
+    }
+    sim.finish().await?;
+    Ok(sim.summary)
+}
+
+/// Human-readable summary.
+pub fn print_summary(out: &mut dyn std::io::Write, s: &Summary) -> std::io::Result<()> {
+    writeln!(out, "--- summary ({} on {}) ---", s.scenario, s.market)?;
+    writeln!(
+        out,
+        "steps: {}  traders: {}  fills: {}  volume: {:.2} USD",
+        s.steps,
+        s.traders,
+        s.fills.len(),
+        s.volume_usd
+    )?;
+    writeln!(
+        out,
+        "fees: {:.4} USD (swept: {:.4} to insurance, {:.4} to treasury)  funding rates (ppm): {:?}",
+        s.fees_usd, s.insurance_fees_swept_usd, s.treasury_fees_swept_usd, s.funding_rates_ppm
+    )?;
+    writeln!(
+        out,
+        "deposits: {:.2} USD  withdrawals: {:.2} USD  vault: {:.2} USD  open interest: {} lots",
+        s.deposits_usd, s.withdrawals_usd, s.vault_usd, s.open_interest_lots
+    )?;
+    for p in &s.positions {
+        writeln!(
+            out,
+            "  {:<8} position {:>8} lots  collateral {:>12.2} USD  uPnL {:>10.2} USD  orders {}",
+            p.trader, p.base_lots, p.collateral, p.unrealized_pnl, p.open_orders
+        )?;
+    }
+    for r in &s.rejections {
+        writeln!(
+            out,
+            "rejected as expected: {} (error {:?})",
+            r.action, r.error_code
+        )?;
+    }
+    writeln!(
+        out,
+        "invariants: {} after {} checks",
+        if s.invariants_ok { "OK" } else { "VIOLATED" },
+        s.invariant_checks
+    )?;
+    for v in &s.violations {
+        writeln!(out, "  violation: {v}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Foundation integration tests: collateral, account validation, oracles,
+//! parameters and the operator's limits. Every transaction goes through the
+//! harness, which checks all invariants after it.
+
+#[path = "foundation/accounts.rs"]
+mod accounts;
+#[path = "foundation/collateral.rs"]
+mod collateral;
+#[path = "foundation/harness.rs"]
+mod harness;
+#[path = "foundation/oracle.rs"]
+mod oracle;
+#[path = "foundation/params.rs"]
+mod params;
