@@ -374,3 +374,21 @@ fn cast_slice<T: bytemuck::Pod>(b: &[u8]) -> Result<&[T]> {
 fn cast_slice_mut<T: bytemuck::Pod>(b: &mut [u8]) -> Result<&mut [T]> {
     bytemuck::try_cast_slice_mut(b).map_err(|_| error!(ErrorCode::MalformedMarket))
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    /// The figures in BENCHMARKS.md; a layout change must update both.
+    #[test]
+    fn account_sizes() {
+        assert_eq!(core::mem::size_of::<Seat>(), 128);
+        assert_eq!(core::mem::size_of::<Order>(), 48);
+        assert_eq!(core::mem::size_of::<Market>(), 792);
+        assert_eq!(SEATS_OFFSET, 800);
+        // Default capacities (migrations/localnet.toml): 1,024 seats, 256 orders per side.
+        assert_eq!(Market::account_size(1_024, 256), 156_448);
+        assert_eq!(crate::state::Exchange::SPACE, 840);
+        assert_eq!(crate::state::InsuranceFund::SPACE, 512);
+    }
+}
