@@ -10,7 +10,9 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use bulwark::state::{Exchange, Market, MarketRef, Seat};
+use bulwark::engine::book::Side;
+use bulwark::engine::trade::{OrderParams, OrderType};
+use bulwark::state::{Exchange, InsuranceFund, Market, MarketRef, MarketStatus, Order, Seat};
 use bulwark_app::bootstrap::{bootstrap, set_oracle, DeployedMarket, Deployment};
 use bulwark_app::config::{usd, BootstrapConfig};
 use bulwark_app::invariants;
@@ -19,7 +21,7 @@ use bulwark_app::pyth::PythPrice;
 use bulwark_app::{EmbeddedChain, TxError, TxOk};
 use pyth_sdk_solana::state::PriceStatus;
 use solana_account::Account;
-use solana_instruction::Instruction;
+use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -394,6 +396,59 @@ impl TestEnv {
         self.send(&[ix], &[&t.kp]).await
     }
 
+    /// A trader with `usd_amount` deposited in `market` (and nothing left in
+    /// its wallet's token account).
+    pub async fn funded_trader(&mut self, market: &str, usd_amount: f64) -> Trader {
+        let t = self.new_trader(usd_amount).await;
+        self.deposit(&t, market, usd(usd_amount)).await;
+        t
+    }
+
+    // ---- trading ----
+
+    /// `place_order` by `t` in `market`.
+    pub fn place_ix(&self, t: &Trader, market: &str, p: OrderParams) -> Instruction {
+        ix::place_order(&t.key(), &self.market(market), p)
+    }
+
+    /// Places an order that must be accepted; returns the id of its resting
+    /// remainder (0 if nothing rests).
+    pub async fn place(&mut self, t: &Trader, market: &str, p: OrderParams) -> u64 {
+        let next = self.market_header(market).await.state.next_order_id;
+        let ix = self.place_ix(t, market, p);
+        self.send(&[ix], &[&t.kp]).await;
+        let (bids, asks) = self.book(market).await;
+        if bids.iter().chain(&asks).any(|o| o.order_id == next) {
+            next
+        } else {
+            0
+        }
+    }
+
+    /// Places an order that must fail with program error `err`.
+    pub async fn place_fails(&mut self, t: &Trader, market: &str, p: OrderParams, err: u32) {
+        let ix = self.place_ix(t, market, p);
+        self.send_tx_expect_error(&[ix], &[&t.kp], err).await;
+    }
+
+    /// `sweep_fees` of `market` to the exchange's treasury; must succeed.
+    pub async fn sweep(&mut self, market: &str) -> TxOk {
+        let ix = ix::sweep_fees(&self.market(market), &self.dep.treasury);
+        self.send(&[ix], &[]).await
+    }
+
+    /// Operator: sets the market's status; must succeed.
+    pub async fn set_market_status(&mut self, market: &str, status: MarketStatus) -> TxOk {
+        let ix = ix::set_market_status(&self.admin(), &self.market(market), status);
+        self.send(&[ix], &[]).await
+    }
+
+    /// Operator: sets the exchange's pause flags; must succeed.
+    pub async fn set_exchange_pause(&mut self, flags: u8) -> TxOk {
+        let ix = ix::set_exchange_pause(&self.admin(), flags);
+        self.send(&[ix], &[]).await
+    }
+
     // ---- oracles ----
 
     /// The chain clock's unix time.
@@ -484,6 +539,36 @@ impl TestEnv {
         bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<Exchange>()])
     }
 
+    /// The insurance fund account (after its 8-byte discriminator).
+    pub async fn insurance_fund(&mut self) -> InsuranceFund {
+        let data = self.chain.account_data(&ix::insurance_pda()).await;
+        assert_eq!(
+            &data[..8],
+            InsuranceFund::DISCRIMINATOR,
+            "insurance fund discriminator"
+        );
+        bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<InsuranceFund>()])
+    }
+
+    /// Resting bids and asks of market `name`, each side best order last
+    /// (bids ascending by price, asks descending; the oldest of equal
+    /// prices nearest the end).
+    pub async fn book(&mut self, name: &str) -> (Vec<Order>, Vec<Order>) {
+        let key = self.market(name);
+        self.with_market(&key, |m| {
+            (
+                m.bids[..m.header.num_bids as usize].to_vec(),
+                m.asks[..m.header.num_asks as usize].to_vec(),
+            )
+        })
+        .await
+    }
+
+    /// The seat of `owner` in `name`; panics if it has none.
+    pub async fn seat_of(&mut self, name: &str, owner: &Pubkey) -> Seat {
+        self.seat(name, owner).await.expect("trader has a seat")
+    }
+
     /// A raw account (panics if it does not exist).
     pub async fn raw_account(&mut self, key: &Pubkey) -> Account {
         self.chain.account(key).await.expect("account exists")
@@ -571,4 +656,42 @@ pub fn pyth_price(price_usd: f64, conf_usd: f64, ts: i64, status: PriceStatus) -
 /// Price units (1e-6 USD) of a USD price.
 pub fn price_units(price_usd: f64) -> u64 {
     usd(price_usd)
+}
+
+/// Order parameters: no client id, no expiry, not reduce-only. `price` in
+/// price units (ignored for `Market`).
+pub fn order(side: Side, order_type: OrderType, price: u64, lots: u64) -> OrderParams {
+    OrderParams {
+        side,
+        order_type,
+        price,
+        lots,
+        client_order_id: 0,
+        expiry_ts: 0,
+        reduce_only: false,
+    }
+}
+
+/// A limit order at `price_usd`.
+pub fn limit(side: Side, price_usd: f64, lots: u64) -> OrderParams {
+    order(side, OrderType::Limit, price_units(price_usd), lots)
+}
+
+/// An immediate-or-cancel order at `price_usd`.
+pub fn ioc(side: Side, price_usd: f64, lots: u64) -> OrderParams {
+    order(side, OrderType::ImmediateOrCancel, price_units(price_usd), lots)
+}
+
+/// The compute-budget program's `SetComputeUnitLimit`: harmless, and with a
+/// varying `units` it makes otherwise identical transactions distinct (so
+/// the chain need not wait for a new blockhash).
+pub fn compute_unit_limit_ix(units: u32) -> Instruction {
+    let program_id = Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
+    let mut data = vec![2u8];
+    data.extend_from_slice(&units.to_le_bytes());
+    Instruction {
+        program_id,
+        accounts: Vec::<AccountMeta>::new(),
+        data,
+    }
 }

@@ -120,8 +120,24 @@ pub fn fee(notional: u64, rate_ppm: i32) -> Result<i64> {
     }
 }
 
+/// Fee rates applied to one fill (ppm; negative = rebate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeeRates {
+    pub taker_ppm: i32,
+    pub maker_ppm: i32,
+}
+
+impl FeeRates {
+    pub fn of(cfg: &MarketConfig) -> Self {
+        Self { taker_ppm: cfg.taker_fee_ppm, maker_ppm: cfg.maker_fee_ppm }
+    }
+    /// Position transfers (takeover, ADL) carry no trading fees.
+    pub const NONE: FeeRates = FeeRates { taker_ppm: 0, maker_ppm: 0 };
+}
+
 /// Settles one fill on both seats: positions, realized PnL, fees, fee
 /// split and open interest. Both seats must have settled funding.
+#[allow(clippy::too_many_arguments)]
 pub fn settle_fill(
     cfg: &MarketConfig,
     state: &mut MarketState,
@@ -130,6 +146,7 @@ pub fn settle_fill(
     taker_is_buy: bool,
     price: u64,
     lots: u64,
+    fees: FeeRates,
 ) -> Result<Fill> {
     let lpu = cfg.base_lots_per_unit;
     let hi = margin::notional_ceil(lots, price, lpu)?;
@@ -139,11 +156,11 @@ pub fn settle_fill(
     let (tq, mq) = if taker_is_buy { (hi, lo) } else { (lo, hi) };
     let t = apply_fill(taker, state, taker_is_buy, lots, tq)?;
     let m = apply_fill(maker, state, !taker_is_buy, lots, mq)?;
-    let taker_fee = fee(hi, cfg.taker_fee_ppm)?;
-    let maker_fee = if cfg.maker_fee_ppm >= 0 {
-        fee(hi, cfg.maker_fee_ppm)?
+    let taker_fee = fee(hi, fees.taker_ppm)?;
+    let maker_fee = if fees.maker_ppm >= 0 {
+        fee(hi, fees.maker_ppm)?
     } else {
-        fee(lo, cfg.maker_fee_ppm)?
+        fee(lo, fees.maker_ppm)?
     };
     add_collateral(taker, state, -taker_fee)?;
     add_collateral(maker, state, -maker_fee)?;
@@ -198,6 +215,100 @@ fn cancel_at(
     book::release(seat, side, o.price, o.lots, o.lots, lpu)?;
     seat.num_orders = seat.num_orders.safe_sub(1)?;
     Ok(o)
+}
+
+/// A taker order as it meets the book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Taker {
+    pub seat: usize,
+    pub side: Side,
+    /// price units; worst acceptable price.
+    pub limit: u64,
+    /// base lots.
+    pub lots: u64,
+    pub fees: FeeRates,
+}
+
+/// Matches a taker against the opposite side with price-time priority and
+/// self-trade prevention, settling both seats of every fill. Resting orders
+/// that are expired, outside the band around the index, the taker's own, or
+/// reduce-only with nothing left to reduce are cancelled on the way; a
+/// reduce-only maker fills only what reduces its position. Returns the lots
+/// left unfilled. The taker's funding must be settled.
+pub fn match_taker(
+    m: &mut MarketMut,
+    t: &Taker,
+    now: i64,
+    out: &mut PlaceOutcome,
+    on_fill: &mut dyn FnMut(&Fill),
+) -> Result<u64> {
+    let header = &mut *m.header;
+    let seats = &mut *m.seats;
+    let cfg = header.config;
+    let lpu = cfg.base_lots_per_unit;
+    let (lo, hi) = band(&cfg, header.state.index_price)?;
+    let (opp, opp_n) = match t.side {
+        Side::Bid => (&mut *m.asks, &mut header.num_asks),
+        Side::Ask => (&mut *m.bids, &mut header.num_bids),
+    };
+    let taker_idx = t.seat;
+    let limit = t.limit;
+    let mut remaining = t.lots;
+    let taker_is_buy = t.side == Side::Bid;
+    let maker_side = t.side.opposite();
+    while remaining > 0 && *opp_n > 0 {
+        let idx = *opp_n as usize - 1;
+        let maker = opp[idx];
+        if !t.side.crosses(limit, maker.price) {
+            break;
+        }
+        let expired = maker.expiry_ts != 0 && maker.expiry_ts <= now;
+        let own = maker.seat as usize == taker_idx;
+        let out_of_band = maker.price < lo || maker.price > hi;
+        let maker_reducible = reducible(&seats[maker.seat as usize], maker_side);
+        let dead_reduce = maker.flags & order_flags::REDUCE_ONLY != 0 && maker_reducible == 0;
+        if expired || own || out_of_band || dead_reduce {
+            // Self-trade prevention cancels the resting order; expired,
+            // out-of-band and void reduce-only orders are cleaned up.
+            cancel_at(opp, opp_n, idx, maker_side, seats, lpu)?;
+            out.cancelled_resting += 1;
+            continue;
+        }
+        let mut q = remaining.min(maker.lots);
+        let clipped = maker.flags & order_flags::REDUCE_ONLY != 0 && maker_reducible < q;
+        if clipped {
+            q = maker_reducible;
+        }
+        let (taker, mseat) = two_mut(seats, taker_idx, maker.seat as usize);
+        settle_funding(mseat, &mut header.state)?;
+        let mut fill = settle_fill(
+            &cfg,
+            &mut header.state,
+            taker,
+            mseat,
+            taker_is_buy,
+            maker.price,
+            q,
+            t.fees,
+        )?;
+        fill.maker_seat = maker.seat;
+        fill.taker_seat = taker_idx as u32;
+        fill.maker_order_id = maker.order_id;
+        book::release(mseat, maker_side, maker.price, maker.lots, q, lpu)?;
+        opp[idx].lots = maker.lots.safe_sub(q)?;
+        if opp[idx].lots == 0 {
+            book::remove(opp, opp_n, idx)?;
+            mseat.num_orders = mseat.num_orders.safe_sub(1)?;
+        } else if clipped {
+            cancel_at(opp, opp_n, idx, maker_side, seats, lpu)?;
+        }
+        remaining = remaining.safe_sub(q)?;
+        out.filled_lots = out.filled_lots.safe_add(q)?;
+        out.fills += 1;
+        on_fill(&fill);
+    }
+
+    Ok(remaining)
 }
 
 /// The index must exist and be fresh enough for trading.
@@ -277,70 +388,21 @@ pub fn place_order(
     let worst_before = worst_lots(&seats[taker_idx])?;
     let oi_before = header.state.open_interest_lots;
 
-    let (opp, opp_n) = match p.side {
-        Side::Bid => (&mut *m.asks, &mut header.num_asks),
-        Side::Ask => (&mut *m.bids, &mut header.num_bids),
+    let (opp, opp_n): (&[Order], u32) = match p.side {
+        Side::Bid => (m.asks, header.num_asks),
+        Side::Ask => (m.bids, header.num_bids),
     };
     if p.order_type == OrderType::PostOnly {
-        if let Some(best) = book::best_price(opp, *opp_n) {
+        if let Some(best) = book::best_price(opp, opp_n) {
             require!(!p.side.crosses(limit, best), ErrorCode::PostOnlyWouldCross);
         }
     }
 
     let mut out = PlaceOutcome::default();
-    let mut remaining = lots;
-    let taker_is_buy = p.side == Side::Bid;
-    let maker_side = p.side.opposite();
-    while remaining > 0 && *opp_n > 0 {
-        let idx = *opp_n as usize - 1;
-        let maker = opp[idx];
-        if !p.side.crosses(limit, maker.price) {
-            break;
-        }
-        let expired = maker.expiry_ts != 0 && maker.expiry_ts <= now;
-        let own = maker.seat as usize == taker_idx;
-        let out_of_band = maker.price < lo || maker.price > hi;
-        let maker_reducible = reducible(&seats[maker.seat as usize], maker_side);
-        let dead_reduce = maker.flags & order_flags::REDUCE_ONLY != 0 && maker_reducible == 0;
-        if expired || own || out_of_band || dead_reduce {
-            // Self-trade prevention cancels the resting order; expired,
-            // out-of-band and void reduce-only orders are cleaned up.
-            cancel_at(opp, opp_n, idx, maker_side, seats, lpu)?;
-            out.cancelled_resting += 1;
-            continue;
-        }
-        let mut q = remaining.min(maker.lots);
-        let clipped = maker.flags & order_flags::REDUCE_ONLY != 0 && maker_reducible < q;
-        if clipped {
-            q = maker_reducible;
-        }
-        let (taker, mseat) = two_mut(seats, taker_idx, maker.seat as usize);
-        settle_funding(mseat, &mut header.state)?;
-        let mut fill = settle_fill(
-            &cfg,
-            &mut header.state,
-            taker,
-            mseat,
-            taker_is_buy,
-            maker.price,
-            q,
-        )?;
-        fill.maker_seat = maker.seat;
-        fill.taker_seat = taker_idx as u32;
-        fill.maker_order_id = maker.order_id;
-        book::release(mseat, maker_side, maker.price, maker.lots, q, lpu)?;
-        opp[idx].lots = maker.lots.safe_sub(q)?;
-        if opp[idx].lots == 0 {
-            book::remove(opp, opp_n, idx)?;
-            mseat.num_orders = mseat.num_orders.safe_sub(1)?;
-        } else if clipped {
-            cancel_at(opp, opp_n, idx, maker_side, seats, lpu)?;
-        }
-        remaining = remaining.safe_sub(q)?;
-        out.filled_lots = out.filled_lots.safe_add(q)?;
-        out.fills += 1;
-        on_fill(&fill);
-    }
+    let taker = Taker { seat: taker_idx, side: p.side, limit, lots, fees: FeeRates::of(&cfg) };
+    let remaining = match_taker(m, &taker, now, &mut out, on_fill)?;
+    let header = &mut *m.header;
+    let seats = &mut *m.seats;
 
     if p.order_type == OrderType::FillOrKill {
         require!(remaining == 0, ErrorCode::FillOrKillNotFilled);
