@@ -17,6 +17,10 @@ pub fn insurance_pda() -> Pubkey {
 pub fn insurance_vault_pda() -> Pubkey {
     Pubkey::find_program_address(&[INSURANCE_VAULT_SEED], &bulwark::ID).0
 }
+/// Anchor's event authority (for `emit_cpi!` self-invocations).
+pub fn event_authority() -> Pubkey {
+    Pubkey::find_program_address(&[b"__event_authority"], &bulwark::ID).0
+}
 pub fn market_vault_pda(market: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[MARKET_VAULT_SEED, market.as_ref()], &bulwark::ID).0
 }
@@ -279,7 +283,62 @@ pub fn sweep_fees(market: &Pubkey, treasury: &Pubkey) -> Instruction {
             insurance_vault: insurance_vault_pda(),
             treasury: *treasury,
             token_program: spl_token::ID,
+            event_authority: event_authority(),
+            program: bulwark::ID,
         },
         bulwark::instruction::SweepFees {},
+    )
+}
+
+fn liquidate_accounts(keeper: &Pubkey, market: &Pubkey) -> bulwark::accounts::Liquidate {
+    bulwark::accounts::Liquidate {
+        keeper: *keeper,
+        exchange: exchange_pda(),
+        market: *market,
+        event_authority: event_authority(),
+        program: bulwark::ID,
+    }
+}
+
+pub fn liquidate(keeper: &Pubkey, market: &Pubkey, trader: &Pubkey) -> Instruction {
+    ix(
+        liquidate_accounts(keeper, market),
+        bulwark::instruction::Liquidate { trader: *trader },
+    )
+}
+
+pub fn takeover(keeper: &Pubkey, market: &Pubkey, trader: &Pubkey) -> Instruction {
+    ix(
+        liquidate_accounts(keeper, market),
+        bulwark::instruction::Takeover { trader: *trader },
+    )
+}
+
+pub fn cover_bankruptcy(market: &Pubkey, trader: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::CoverBankruptcy {
+            exchange: exchange_pda(),
+            market: *market,
+            vault: market_vault_pda(market),
+            insurance: insurance_pda(),
+            insurance_vault: insurance_vault_pda(),
+            token_program: spl_token::ID,
+            event_authority: event_authority(),
+            program: bulwark::ID,
+        },
+        bulwark::instruction::CoverBankruptcy { trader: *trader },
+    )
+}
+
+pub fn auto_deleverage(market: &Pubkey, trader: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::AutoDeleverage {
+            exchange: exchange_pda(),
+            market: *market,
+            insurance: insurance_pda(),
+            event_authority: event_authority(),
+            program: bulwark::ID,
+        },
+        bulwark::instruction::AutoDeleverage { trader: *trader },
     )
 }

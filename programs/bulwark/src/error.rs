@@ -124,4 +124,22 @@ pub enum ErrorCode {
     IndexStale,
     #[msg("Unknown exchange pause flags")]
     InvalidPauseFlags,
+    #[msg("The seat is not below its maintenance margin")]
+    NotLiquidatable,
+    #[msg("A keeper cannot liquidate its own seat")]
+    SelfLiquidation,
+    #[msg("The seat has no position to liquidate")]
+    NothingToLiquidate,
+    #[msg("The seat is bankrupt: cover it from the insurance fund or deleverage it")]
+    SeatBankrupt,
+    #[msg("The seat's equity is not negative")]
+    NotBankrupt,
+    #[msg("The insurance fund cannot cover anything now (empty or period cap reached)")]
+    InsuranceCannotCover,
+    #[msg("The insurance fund can still cover this deficit: cover it first")]
+    InsuranceMustCoverFirst,
+    #[msg("No position on the opposite side to deleverage against")]
+    NoAdlCounterparty,
+    #[msg("This market uses ADL, not socialized loss (or the reverse)")]
+    WrongWaterfallMode,
 }

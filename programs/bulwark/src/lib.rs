@@ -122,6 +122,27 @@ pub mod bulwark {
         instructions::sweep_fees::handler(ctx)
     }
 
+    /// Keeper: liquidate a seat below maintenance margin against the book.
+    pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
+        instructions::waterfall::liquidate(ctx, trader)
+    }
+
+    /// Keeper: take over a liquidatable position at the configured discount.
+    pub fn takeover(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
+        instructions::waterfall::takeover(ctx, trader)
+    }
+
+    /// Anyone: the insurance fund pays a bankrupt seat's deficit.
+    pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
+        instructions::waterfall::cover_bankruptcy(ctx, trader)
+    }
+
+    /// Anyone: close a bankrupt position against the program-ranked
+    /// opposite positions (ADL), or socialize its deficit.
+    pub fn auto_deleverage(ctx: Context<AutoDeleverage>, trader: Pubkey) -> Result<()> {
+        instructions::waterfall::auto_deleverage(ctx, trader)
+    }
+
     /// Anyone: refresh the index from the market's Pyth feeds.
     pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
         instructions::refresh_prices::handler(ctx)

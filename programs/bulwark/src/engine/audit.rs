@@ -28,9 +28,19 @@ pub fn check_market(m: &MarketRef, vault_balance: u64) -> Vec<String> {
         ));
     }
     let (mut entry, mut base_snap) = (0i128, 0i128);
+    let mut loss_snap = [0i128; 2];
     for s in m.seats.iter().filter(|s| !s.is_free()) {
         entry += s.entry_cost as i128;
         base_snap += s.base_lots as i128 * s.funding_snapshot.get();
+        if let Some(side) = super::position::side_index(s.base_lots) {
+            loss_snap[side] += s.base_lots.unsigned_abs() as i128 * s.loss_snapshot.get();
+            if s.loss_snapshot.get() > st.social_loss_per_lot[side].get() {
+                v.push(format!(
+                    "{name}: seat {} loss snapshot ahead of its side's index",
+                    s.owner
+                ));
+            }
+        }
         if s.base_lots == 0 && s.entry_cost != 0 {
             v.push(format!(
                 "{name}: flat seat {} carries entry cost {}",
@@ -43,6 +53,14 @@ pub fn check_market(m: &MarketRef, vault_balance: u64) -> Vec<String> {
             "{name}: Σ entry cost {entry} != total_entry_cost {}",
             st.total_entry_cost
         ));
+    }
+    for (side, sum) in loss_snap.iter().enumerate() {
+        if *sum != st.sum_loss_snapshot[side].get() {
+            v.push(format!(
+                "{name}: Σ |base| × loss snapshot {sum} != {} on side {side}",
+                st.sum_loss_snapshot[side].get()
+            ));
+        }
     }
     if base_snap != st.sum_base_snapshot.get() {
         v.push(format!(

@@ -86,8 +86,9 @@ pub fn sum_collateral(m: &MarketRef) -> Result<i64> {
 }
 
 /// What the market vault holds by the books, scaled by FUNDING_PRECISION:
-/// Σ (collateral − entry_cost) + unswept fees, plus funding rounding dust,
-/// minus the funding all seats owe (= −Σ base × snapshot since Σ base = 0).
+/// Σ (collateral − entry_cost) + unswept fees, plus rounding dust, minus
+/// the funding all seats owe (= −Σ base × snapshot since Σ base = 0) and
+/// the socialized losses they owe.
 ///
 /// A closed trade realizes PnL into one seat's collateral while the other
 /// side's position stays open, so collateral alone does not balance; each
@@ -99,9 +100,11 @@ pub fn required_vault_scaled(m: &MarketRef) -> Result<i128> {
         .safe_sub(st.total_entry_cost as i128)?
         .safe_add(st.unswept_insurance_fees as i128)?
         .safe_add(st.unswept_treasury_fees as i128)?
+        .safe_add(m.header.waterfall.unswept_liquidation_fees as i128)?
         .safe_mul(FUNDING_PRECISION)?
         .safe_add(st.funding_dust.get())?
-        .safe_add(st.sum_base_snapshot.get())
+        .safe_add(st.sum_base_snapshot.get())?
+        .safe_sub(super::position::pending_loss_total_scaled(st)?)
 }
 
 /// The least whole token balance the vault must hold.

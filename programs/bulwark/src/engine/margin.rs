@@ -86,7 +86,7 @@ pub fn worst_case_lots(seat: &Seat) -> Result<u64> {
 }
 
 /// Equity in quote atoms at `price`: collateral + unrealized PnL − funding
-/// owed. With `count_gains = false` unrealized gains count as zero (used for
+/// and socialized loss owed. With `count_gains = false` unrealized gains count as zero (used for
 /// withdrawals: gains must be realized before they leave).
 pub fn equity(
     seat: &Seat,
@@ -104,28 +104,35 @@ pub fn equity(
     let upnl = if count_gains { upnl } else { upnl.min(0) };
     (seat.collateral as i128)
         .safe_add(upnl as i128)?
-        .safe_sub(super::position::pending_funding(seat, state)? as i128)
+        .safe_sub(super::position::pending_charges(seat, state)? as i128)
 }
 
-/// Initial margin plus the immediate loss if every resting order on one
-/// side filled at its own price and was valued at `price`; the worse of the
-/// two sides. `im_multiplier_ppm` scales the margin (1e6 = 1x; tightening).
-pub fn worst_case_requirement(
-    cfg: &MarketConfig,
-    seat: &Seat,
-    price: u64,
-    im_multiplier_ppm: u64,
-) -> Result<i128> {
+/// Which margin a requirement is measured in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarginKind {
+    /// Initial margin scaled by a multiplier (ppm; 1e6 = 1x; tightening).
+    Initial {
+        multiplier_ppm: u64,
+    },
+    Maintenance,
+}
+
+/// Margin plus the immediate loss if every resting order on one side filled
+/// at its own price and was valued at `price`; the worse of the two sides.
+pub fn requirement(cfg: &MarketConfig, seat: &Seat, price: u64, kind: MarginKind) -> Result<i128> {
     let lpu = cfg.base_lots_per_unit;
     let scaled = |lots: u64| -> Result<i128> {
         if lots == 0 {
             return Ok(0);
         }
         require!(price > 0, ErrorCode::IndexNotSet);
-        let im = initial_margin(cfg, lots, price)? as u128;
-        Ok(im
-            .safe_mul(im_multiplier_ppm as u128)?
-            .div_ceil(PPM as u128) as i128)
+        Ok(match kind {
+            MarginKind::Initial { multiplier_ppm } => (initial_margin(cfg, lots, price)? as u128)
+                .safe_mul(multiplier_ppm as u128)?
+                .div_ceil(PPM as u128)
+                as i128,
+            MarginKind::Maintenance => maint_margin(cfg, lots, price)? as i128,
+        })
     };
     let base = seat.base_lots as i128;
     let long_lots: u64 = base
@@ -147,6 +154,23 @@ pub fn worst_case_requirement(
     Ok(long.max(short))
 }
 
+/// Initial requirement of position and orders (see `requirement`).
+pub fn worst_case_requirement(
+    cfg: &MarketConfig,
+    seat: &Seat,
+    price: u64,
+    im_multiplier_ppm: u64,
+) -> Result<i128> {
+    requirement(
+        cfg,
+        seat,
+        price,
+        MarginKind::Initial {
+            multiplier_ppm: im_multiplier_ppm,
+        },
+    )
+}
+
 /// Equity (gains counted) minus the worst-case initial requirement.
 pub fn initial_health(
     cfg: &MarketConfig,
@@ -163,15 +187,21 @@ pub fn initial_health(
     )?)
 }
 
-/// Equity (gains counted) minus the maintenance margin of the position.
+/// Equity (gains counted) minus the maintenance requirement of position
+/// and open orders (worst side): below zero, the seat may be liquidated.
+/// Cancelling the orders can restore it.
 pub fn maint_health(
     cfg: &MarketConfig,
     state: &MarketState,
     seat: &Seat,
     price: u64,
 ) -> Result<i128> {
-    let mm = maint_margin(cfg, seat.base_lots.unsigned_abs(), price)?;
-    equity(seat, state, cfg.base_lots_per_unit, price, true)?.safe_sub(mm as i128)
+    equity(seat, state, cfg.base_lots_per_unit, price, true)?.safe_sub(requirement(
+        cfg,
+        seat,
+        price,
+        MarginKind::Maintenance,
+    )?)
 }
 
 /// Collateral that may leave the seat at `price` (the mark): equity with

@@ -1,11 +1,13 @@
 //! The engine: plain functions on `&mut` state, with no Anchor context. The
 //! program, the keeper, the auditor and simulate all run these.
 
+pub mod adl;
 #[cfg(not(target_os = "solana"))]
 pub mod audit;
 pub mod book;
 pub mod collateral;
 pub mod insurance;
+pub mod liquidation;
 pub mod margin;
 pub mod mark;
 pub mod oracle;

@@ -25,33 +25,112 @@ pub fn pending_funding(seat: &Seat, state: &MarketState) -> Result<i64> {
     div_ceil_i128(pending_funding_scaled(seat, state)?, FUNDING_PRECISION)?.cast()
 }
 
-/// Moves the seat's owed funding into its collateral and its snapshot to the
-/// current index. The rounding remainder goes to `funding_dust`, which is
-/// swept into the insurance fees whole atoms at a time.
-pub fn settle_funding(seat: &mut Seat, state: &mut MarketState) -> Result<i64> {
-    let exact = pending_funding_scaled(seat, state)?;
-    let cum = state.cum_funding_per_lot.get();
-    let mut paid64 = 0i64;
-    if exact != 0 {
-        let paid = div_ceil_i128(exact, FUNDING_PRECISION)?;
-        paid64 = paid.cast()?;
-        seat.collateral = seat.collateral.safe_sub(paid64)?;
-        state.total_collateral = state.total_collateral.safe_sub(paid64)?;
-        let dust = paid.safe_mul(FUNDING_PRECISION)?.safe_sub(exact)?;
-        let total = state.funding_dust.get().safe_add(dust)?;
-        // Whole atoms of dust become insurance fees.
-        let whole = total / FUNDING_PRECISION;
-        state
-            .funding_dust
-            .set(total.safe_sub(whole.safe_mul(FUNDING_PRECISION)?)?);
-        if whole > 0 {
-            let w: u64 = whole.cast()?;
-            state.unswept_insurance_fees = state.unswept_insurance_fees.safe_add(w)?;
-            state.total_fees = state.total_fees.safe_add(w)?;
-        }
+/// 0 for a long position, 1 for a short one.
+pub fn side_index(base: i64) -> Option<usize> {
+    match base {
+        b if b > 0 => Some(0),
+        b if b < 0 => Some(1),
+        _ => None,
     }
-    set_snapshot(seat, state, cum)?;
+}
+
+/// Socialized loss the seat owes since its snapshot (scaled, ≥ 0).
+pub fn pending_loss_scaled(seat: &Seat, state: &MarketState) -> Result<i128> {
+    match side_index(seat.base_lots) {
+        Some(s) => (seat.base_lots.unsigned_abs() as i128).safe_mul(
+            state.social_loss_per_lot[s]
+                .get()
+                .safe_sub(seat.loss_snapshot.get())?,
+        ),
+        None => Ok(0),
+    }
+}
+
+/// Everything the seat owes lazily (funding + socialized loss), in quote
+/// atoms rounded against the trader.
+pub fn pending_charges(seat: &Seat, state: &MarketState) -> Result<i64> {
+    let exact = pending_funding_scaled(seat, state)?.safe_add(pending_loss_scaled(seat, state)?)?;
+    div_ceil_i128(exact, FUNDING_PRECISION)?.cast()
+}
+
+/// Adds scaled rounding dust; whole atoms become insurance fees.
+pub fn add_dust(state: &mut MarketState, dust: i128) -> Result<()> {
+    let total = state.funding_dust.get().safe_add(dust)?;
+    let whole = total.div_euclid(FUNDING_PRECISION);
+    state
+        .funding_dust
+        .set(total.safe_sub(whole.safe_mul(FUNDING_PRECISION)?)?);
+    if whole > 0 {
+        let w: u64 = whole.cast()?;
+        state.unswept_insurance_fees = state.unswept_insurance_fees.safe_add(w)?;
+        state.total_fees = state.total_fees.safe_add(w)?;
+    }
+    Ok(())
+}
+
+/// Charges `exact` scaled atoms to the seat, rounded up; the remainder is dust.
+fn charge(seat: &mut Seat, state: &mut MarketState, exact: i128) -> Result<i64> {
+    if exact == 0 {
+        return Ok(0);
+    }
+    let paid = div_ceil_i128(exact, FUNDING_PRECISION)?;
+    let paid64: i64 = paid.cast()?;
+    seat.collateral = seat.collateral.safe_sub(paid64)?;
+    state.total_collateral = state.total_collateral.safe_sub(paid64)?;
+    add_dust(state, paid.safe_mul(FUNDING_PRECISION)?.safe_sub(exact)?)?;
     Ok(paid64)
+}
+
+/// Settles the seat's owed funding and socialized loss into its collateral
+/// and moves its snapshots to the current indices. Every position change is
+/// preceded by this. Returns the quote atoms charged (negative = credited).
+pub fn settle_funding(seat: &mut Seat, state: &mut MarketState) -> Result<i64> {
+    let funding = pending_funding_scaled(seat, state)?;
+    let paid = charge(seat, state, funding)?;
+    set_snapshot(seat, state, state.cum_funding_per_lot.get())?;
+    let loss = pending_loss_scaled(seat, state)?;
+    let lost = charge(seat, state, loss)?;
+    if let Some(s) = side_index(seat.base_lots) {
+        let abs = seat.base_lots.unsigned_abs() as i128;
+        let idx = state.social_loss_per_lot[s].get();
+        let sum = state.sum_loss_snapshot[s]
+            .get()
+            .safe_add(abs.safe_mul(idx.safe_sub(seat.loss_snapshot.get())?)?)?;
+        state.sum_loss_snapshot[s].set(sum);
+        seat.loss_snapshot = PodI128::new(idx);
+    }
+    paid.safe_add(lost)
+}
+
+/// Spreads `deficit` quote atoms over every position on side `side`
+/// (0 = longs, 1 = shorts), pro rata to position size, through the side's
+/// loss index: O(1). The rounding (always up) goes to the dust. Returns
+/// false when the side holds no position.
+pub fn socialize(state: &mut MarketState, side: usize, deficit: u64) -> Result<bool> {
+    let lots = state.open_interest_lots as i128;
+    if lots == 0 || deficit == 0 {
+        return Ok(deficit == 0);
+    }
+    let total = (deficit as i128).safe_mul(FUNDING_PRECISION)?;
+    let per_lot = div_ceil_i128(total, lots)?;
+    state.social_loss_per_lot[side].set(state.social_loss_per_lot[side].get().safe_add(per_lot)?);
+    add_dust(state, per_lot.safe_mul(lots)?.safe_sub(total)?)?;
+    Ok(true)
+}
+
+/// Socialized loss owed by all seats, scaled: Σ_side (index × OI − Σ |base| × snapshot).
+pub fn pending_loss_total_scaled(state: &MarketState) -> Result<i128> {
+    let oi = state.open_interest_lots as i128;
+    let mut t = 0i128;
+    for s in 0..2 {
+        t = t.safe_add(
+            state.social_loss_per_lot[s]
+                .get()
+                .safe_mul(oi)?
+                .safe_sub(state.sum_loss_snapshot[s].get())?,
+        )?;
+    }
+    Ok(t)
 }
 
 /// Changes the seat's funding snapshot, keeping Σ base × snapshot in step.
@@ -67,8 +146,10 @@ fn set_snapshot(seat: &mut Seat, state: &mut MarketState, snap: i128) -> Result<
     Ok(())
 }
 
-/// Changes the seat's base position by `delta` lots, keeping Σ base ×
-/// snapshot in step. The seat's funding must be settled first.
+/// Changes the seat's base position, keeping Σ base × funding snapshot and
+/// the per-side Σ |base| × loss snapshot in step. The seat must be settled
+/// (`settle_funding`) first; a seat entering a side takes that side's
+/// current loss index as its snapshot.
 fn set_base(seat: &mut Seat, state: &mut MarketState, new_base: i64) -> Result<()> {
     let snap = seat.funding_snapshot.get();
     let s = state.sum_base_snapshot.get().safe_add(
@@ -77,6 +158,20 @@ fn set_base(seat: &mut Seat, state: &mut MarketState, new_base: i64) -> Result<(
             .safe_mul(snap)?,
     )?;
     state.sum_base_snapshot.set(s);
+    if let Some(side) = side_index(seat.base_lots) {
+        let old = (seat.base_lots.unsigned_abs() as i128).safe_mul(seat.loss_snapshot.get())?;
+        state.sum_loss_snapshot[side].set(state.sum_loss_snapshot[side].get().safe_sub(old)?);
+    }
+    let loss_snap = match side_index(new_base) {
+        Some(side) => {
+            let idx = state.social_loss_per_lot[side].get();
+            let new = (new_base.unsigned_abs() as i128).safe_mul(idx)?;
+            state.sum_loss_snapshot[side].set(state.sum_loss_snapshot[side].get().safe_add(new)?);
+            idx
+        }
+        None => 0,
+    };
+    seat.loss_snapshot = PodI128::new(loss_snap);
     seat.base_lots = new_base;
     Ok(())
 }

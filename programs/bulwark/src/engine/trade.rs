@@ -129,10 +129,16 @@ pub struct FeeRates {
 
 impl FeeRates {
     pub fn of(cfg: &MarketConfig) -> Self {
-        Self { taker_ppm: cfg.taker_fee_ppm, maker_ppm: cfg.maker_fee_ppm }
+        Self {
+            taker_ppm: cfg.taker_fee_ppm,
+            maker_ppm: cfg.maker_fee_ppm,
+        }
     }
     /// Position transfers (takeover, ADL) carry no trading fees.
-    pub const NONE: FeeRates = FeeRates { taker_ppm: 0, maker_ppm: 0 };
+    pub const NONE: FeeRates = FeeRates {
+        taker_ppm: 0,
+        maker_ppm: 0,
+    };
 }
 
 /// Settles one fill on both seats: positions, realized PnL, fees, fee
@@ -399,7 +405,13 @@ pub fn place_order(
     }
 
     let mut out = PlaceOutcome::default();
-    let taker = Taker { seat: taker_idx, side: p.side, limit, lots, fees: FeeRates::of(&cfg) };
+    let taker = Taker {
+        seat: taker_idx,
+        side: p.side,
+        limit,
+        lots,
+        fees: FeeRates::of(&cfg),
+    };
     let remaining = match_taker(m, &taker, now, &mut out, on_fill)?;
     let header = &mut *m.header;
     let seats = &mut *m.seats;

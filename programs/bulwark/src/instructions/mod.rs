@@ -12,6 +12,7 @@ pub mod place_order;
 pub mod refresh_prices;
 pub mod release_seat;
 pub mod sweep_fees;
+pub mod waterfall;
 pub mod withdraw;
 
 pub use admin::*;
@@ -23,3 +24,4 @@ pub use place_order::*;
 pub use refresh_prices::*;
 pub use release_seat::*;
 pub use sweep_fees::*;
+pub use waterfall::*;

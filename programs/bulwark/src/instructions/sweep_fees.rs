@@ -8,6 +8,7 @@ use crate::state::*;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct SweepFees<'info> {
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
@@ -31,16 +32,21 @@ pub struct SweepFees<'info> {
 pub fn handler(ctx: Context<SweepFees>) -> Result<()> {
     let clock = Clock::get()?;
     let market_key = ctx.accounts.market.key();
-    let (to_insurance, to_treasury) = {
+    let (fee_share, liquidation_fees, to_treasury) = {
         let mut m = ctx.accounts.market.load_mut()?;
         let out = (
             m.state.unswept_insurance_fees,
+            m.waterfall.unswept_liquidation_fees,
             m.state.unswept_treasury_fees,
         );
         m.state.unswept_insurance_fees = 0;
+        m.waterfall.unswept_liquidation_fees = 0;
         m.state.unswept_treasury_fees = 0;
         out
     };
+    let to_insurance = fee_share
+        .checked_add(liquidation_fees)
+        .ok_or(ErrorCode::MathOverflow)?;
     require!(
         to_insurance > 0 || to_treasury > 0,
         ErrorCode::NothingToSweep
@@ -67,18 +73,27 @@ pub fn handler(ctx: Context<SweepFees>) -> Result<()> {
             amount,
         )?;
     }
-    if to_insurance > 0 {
-        let mut fund = ctx.accounts.insurance.load_mut()?;
-        let entry = insurance::record_inflow(
-            &mut fund,
-            inflow::FEE_SHARE,
-            to_insurance,
-            market_key,
-            market_key,
-            clock.slot,
-            clock.unix_timestamp,
-        )?;
-        emit!(entry);
+    // One ledger entry per source, so inflows stay attributed.
+    for (source, amount) in [
+        (inflow::FEE_SHARE, fee_share),
+        (inflow::LIQUIDATION_FEE, liquidation_fees),
+    ] {
+        if amount == 0 {
+            continue;
+        }
+        let entry = {
+            let mut fund = ctx.accounts.insurance.load_mut()?;
+            insurance::record_inflow(
+                &mut fund,
+                source,
+                amount,
+                market_key,
+                market_key,
+                clock.slot,
+                clock.unix_timestamp,
+            )?
+        };
+        emit_cpi!(entry);
     }
     // Both vaults still cover their books.
     ctx.accounts.vault.reload()?;
@@ -96,7 +111,7 @@ pub fn handler(ctx: Context<SweepFees>) -> Result<()> {
         ctx.accounts.insurance_vault.amount >= ctx.accounts.insurance.load()?.balance,
         ErrorCode::InsufficientVaultBalance
     );
-    emit!(FeesSwept {
+    emit_cpi!(FeesSwept {
         market: market_key,
         to_insurance,
         to_treasury,

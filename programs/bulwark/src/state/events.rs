@@ -166,3 +166,104 @@ pub struct FeesSwept {
     /// quote atoms.
     pub to_treasury: u64,
 }
+
+#[event]
+pub struct LiquidationEvent {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    pub keeper: Pubkey,
+    pub cancelled_orders: u32,
+    pub restored_by_cancel: bool,
+    /// base lots the rule targeted / actually closed.
+    pub target_lots: u64,
+    pub closed_lots: u64,
+    pub partial: bool,
+    /// price units.
+    pub bankruptcy_price: u64,
+    /// price units.
+    pub mark_price: u64,
+    /// quote atoms.
+    pub fee: u64,
+    pub keeper_fee: u64,
+    pub insurance_fee: u64,
+    pub bankrupt_after: bool,
+}
+
+#[event]
+pub struct TakeoverEvent {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    pub keeper: Pubkey,
+    /// base lots.
+    pub lots: u64,
+    /// price units.
+    pub price: u64,
+    pub mark_price: u64,
+    pub bankruptcy_price: u64,
+    /// quote atoms.
+    pub fee: u64,
+    pub keeper_fee: u64,
+}
+
+#[event]
+pub struct BankruptcyCovered {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    /// quote atoms paid by the insurance fund.
+    pub amount: u64,
+    /// quote atoms in the fund after.
+    pub fund_balance_after: u64,
+    pub ledger_seq: u64,
+}
+
+/// One counterparty of an ADL event, with the ranking inputs anyone can
+/// recompute the choice from.
+#[event]
+pub struct AdlFillEvent {
+    pub market: Pubkey,
+    pub bankrupt_trader: Pubkey,
+    pub counterparty: Pubkey,
+    pub seat: u32,
+    /// base lots taken.
+    pub lots: u64,
+    /// price units (the mark).
+    pub price: u64,
+    /// quote atoms of the deficit this counterparty paid.
+    pub deficit_share: u64,
+    /// ranking inputs at the mark: quote atoms, and the score in ppm²
+    /// (i128 little-endian).
+    pub upnl: i64,
+    pub entry_cost: i64,
+    pub notional: u64,
+    pub equity: i64,
+    pub score: [u8; 16],
+}
+
+#[event]
+pub struct AdlEvent {
+    pub market: Pubkey,
+    pub bankrupt_trader: Pubkey,
+    /// base lots closed.
+    pub lots: u64,
+    /// price units.
+    pub price: u64,
+    /// quote atoms left after closing at the mark.
+    pub deficit: u64,
+    pub counterparties: u32,
+    /// true: the deficit went through the side's loss index.
+    pub socialized: bool,
+}
+
+#[event]
+pub struct SocializedLossEvent {
+    pub market: Pubkey,
+    pub bankrupt_trader: Pubkey,
+    /// 0 = longs, 1 = shorts.
+    pub side: u8,
+    /// quote atoms.
+    pub deficit: u64,
+    /// base lots sharing it.
+    pub open_interest_lots: u64,
+    /// i128 little-endian: the side's index after (quote atoms per lot × 1e9).
+    pub loss_index: [u8; 16],
+}

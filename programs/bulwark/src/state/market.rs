@@ -208,11 +208,16 @@ pub struct MarketState {
     pub fill_count: u64,
     /// quote atoms; fee revenue ever (net of rebates, incl. rounding).
     pub total_fees: u64,
+    /// FUNDING_PRECISION-scaled quote atoms per base lot charged to each
+    /// side by socialized losses, cumulative: [long side, short side].
+    pub social_loss_per_lot: [PodI128; 2],
+    /// Σ |base_lots| × loss_snapshot over the seats of each side.
+    pub sum_loss_snapshot: [PodI128; 2],
     pub reserved: [u8; 16],
 }
 const_assert_eq!(
     core::mem::size_of::<MarketState>(),
-    8 * 7 + 16 + 8 * 8 + 8 + 8 + 16 * 4 + 8 * 5 + 16
+    8 * 7 + 16 + 8 * 8 + 8 + 8 + 16 * 4 + 8 * 5 + 64 + 16
 );
 
 impl Default for MarketConfig {
@@ -222,6 +227,40 @@ impl Default for MarketConfig {
 }
 
 impl Default for MarketState {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+/// The risk waterfall's running state.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct WaterfallState {
+    /// quote atoms; liquidation fees owed to the insurance fund, not yet swept.
+    pub unswept_liquidation_fees: u64,
+    /// unix seconds; start of the current insurance-cover period.
+    pub cover_period_start: i64,
+    /// quote atoms; insurance cover received in the current period.
+    pub cover_used_in_period: u64,
+    /// quote atoms; insurance cover received ever.
+    pub total_cover: u64,
+    /// quote atoms; deficits socialized ever.
+    pub total_socialized: u64,
+    pub liquidations: u64,
+    pub adl_events: u64,
+    pub socialized_events: u64,
+    pub bankruptcies: u64,
+    /// 0 = normal, 1 = raised initial margin, 2 = reduce-only (coverage).
+    pub tightening_level: u8,
+    pub padding: [u8; 7],
+    pub reserved: [u8; 64],
+}
+const_assert_eq!(
+    core::mem::size_of::<WaterfallState>(),
+    8 * 5 + 8 * 4 + 8 + 64
+);
+
+impl Default for WaterfallState {
     fn default() -> Self {
         bytemuck::Zeroable::zeroed()
     }
@@ -253,10 +292,16 @@ pub struct Market {
     pub market_index: u32,
     pub config: MarketConfig,
     pub state: MarketState,
+    pub waterfall: WaterfallState,
 }
 const_assert_eq!(
     core::mem::size_of::<Market>(),
-    8 + 64 + 16 + 24 + core::mem::size_of::<MarketConfig>() + core::mem::size_of::<MarketState>()
+    8 + 64
+        + 16
+        + 24
+        + core::mem::size_of::<MarketConfig>()
+        + core::mem::size_of::<MarketState>()
+        + core::mem::size_of::<WaterfallState>()
 );
 const_assert_eq!(core::mem::size_of::<Market>() % 8, 0);
 
@@ -384,10 +429,10 @@ mod layout_tests {
     fn account_sizes() {
         assert_eq!(core::mem::size_of::<Seat>(), 128);
         assert_eq!(core::mem::size_of::<Order>(), 48);
-        assert_eq!(core::mem::size_of::<Market>(), 792);
-        assert_eq!(SEATS_OFFSET, 800);
+        assert_eq!(core::mem::size_of::<Market>(), 1_000);
+        assert_eq!(SEATS_OFFSET, 1_008);
         // Default capacities (migrations/localnet.toml): 1,024 seats, 256 orders per side.
-        assert_eq!(Market::account_size(1_024, 256), 156_448);
+        assert_eq!(Market::account_size(1_024, 256), 156_656);
         assert_eq!(crate::state::Exchange::SPACE, 840);
         assert_eq!(crate::state::InsuranceFund::SPACE, 512);
     }

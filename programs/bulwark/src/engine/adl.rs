@@ -1,0 +1,289 @@
+//! Auto-deleveraging and socialized loss.
+//!
+//! A bankrupt position (equity ≤ 0 at the mark) that the insurance fund can
+//! no longer make whole is closed against the opposite side's positions in
+//! the order of a ranking the program computes over the whole seat table.
+//! The keeper names only the bankrupt seat; it cannot choose or skip anyone.
+//!
+//! Ranking (BitMEX's rule, PnL% × effective leverage), in integers:
+//!   pnl_ppm  = floor(upnl × 1e6 / |entry_cost|)          (0 if entry is 0)
+//!   lev_ppm  = floor(notional × 1e6 / equity)             (0 if equity ≤ 0)
+//!   score    = pnl_ppm × lev_ppm                          (i128, ppm²)
+//! with upnl and notional at the mark (notional rounded up), equity =
+//! collateral + upnl − owed funding/loss. Higher score first; ties go to the
+//! larger notional, then to the lower seat index. Profitable positions
+//! therefore come first; losing ones rank below every profitable one.
+//!
+//! The close is done at the mark, taking exactly the bankrupt position's
+//! lots (no more). The deficit left (its negative collateral) is then
+//!  - ADL mode: charged to the counterparties pro rata to the lots each took
+//!    (each share rounded up, the surplus to the insurance fund), which is
+//!    the same as closing them at the bankruptcy price;
+//!  - socialized mode: spread over every position still open on the
+//!    counterparties' side, pro rata to size, through the side's loss index
+//!    (O(1)); if no position is left there, it falls back to the ADL charge.
+
+use super::margin;
+use super::position::{add_collateral, add_dust, settle_funding, side_index, socialize};
+use super::trade::{self, FeeRates};
+use crate::error::ErrorCode;
+use crate::math::{Cast, SafeDivCeil, SafeMath, PPM};
+use crate::state::{MarketConfig, MarketMut, MarketState, Seat, WaterfallMode};
+use anchor_lang::prelude::*;
+
+/// The inputs and result of one seat's ranking, as published in events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RankInputs {
+    /// quote atoms at the mark.
+    pub upnl: i64,
+    pub entry_cost: i64,
+    /// quote atoms, rounded up.
+    pub notional: u64,
+    /// quote atoms.
+    pub equity: i64,
+    /// ppm².
+    pub score: i128,
+}
+
+pub fn rank_inputs(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+    mark: u64,
+) -> Result<RankInputs> {
+    let lpu = cfg.base_lots_per_unit;
+    let upnl = margin::unrealized_pnl(seat, mark, lpu)?;
+    let notional = margin::notional_ceil(seat.base_lots.unsigned_abs(), mark, lpu)?;
+    let equity: i64 = margin::equity(seat, state, lpu, mark, true)?.cast()?;
+    let entry = seat.entry_cost.unsigned_abs() as i128;
+    let pnl_ppm = if entry == 0 {
+        0
+    } else {
+        (upnl as i128).safe_mul(PPM as i128)? / entry
+    };
+    let lev_ppm = if equity <= 0 {
+        0
+    } else {
+        (notional as i128).safe_mul(PPM as i128)? / equity as i128
+    };
+    Ok(RankInputs {
+        upnl,
+        entry_cost: seat.entry_cost,
+        notional,
+        equity,
+        score: pnl_ppm.safe_mul(lev_ppm)?,
+    })
+}
+
+/// True when (a, ia) ranks before (b, ib).
+fn ranks_before(a: &RankInputs, ia: usize, b: &RankInputs, ib: usize) -> bool {
+    (a.score, a.notional, core::cmp::Reverse(ia)) > (b.score, b.notional, core::cmp::Reverse(ib))
+}
+
+/// The top-ranked seat holding a position on `side` (0 long, 1 short),
+/// other than `exclude`.
+pub fn top_ranked(
+    m: &MarketMut,
+    side: usize,
+    exclude: usize,
+    mark: u64,
+) -> Result<Option<(usize, RankInputs)>> {
+    let cfg = &m.header.config;
+    let st = &m.header.state;
+    let mut best: Option<(usize, RankInputs)> = None;
+    for (i, s) in m.seats.iter().enumerate() {
+        if i == exclude || side_index(s.base_lots) != Some(side) {
+            continue;
+        }
+        let r = rank_inputs(cfg, st, s, mark)?;
+        if best
+            .as_ref()
+            .is_none_or(|(bi, b)| ranks_before(&r, i, b, *bi))
+        {
+            best = Some((i, r));
+        }
+    }
+    Ok(best)
+}
+
+/// One counterparty of an ADL event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AdlFill {
+    pub seat: u32,
+    /// base lots taken from it.
+    pub lots: u64,
+    /// quote atoms of the deficit it paid (ADL mode).
+    pub deficit_share: u64,
+    pub rank: RankInputs,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AdlOutcome {
+    /// price units; the close price (the mark).
+    pub price: u64,
+    /// base lots closed (= the bankrupt position).
+    pub lots: u64,
+    /// quote atoms of deficit after the close at the mark.
+    pub deficit: u64,
+    pub counterparties: u32,
+    /// the deficit went through the side's loss index.
+    pub socialized: bool,
+}
+
+/// Closes bankrupt seat `target`. `cover_available` is what the insurance
+/// fund could still pay this market: while it could pay part of a deficit,
+/// `cover_bankruptcy` must come first.
+pub fn auto_deleverage(
+    m: &mut MarketMut,
+    target: usize,
+    cover_available: u64,
+    now: i64,
+    on_fill: &mut dyn FnMut(&AdlFill),
+) -> Result<AdlOutcome> {
+    let cfg = m.header.config;
+    trade::require_fresh_index(&cfg, &m.header.state, now)?;
+    settle_funding(&mut m.seats[target], &mut m.header.state)?;
+    let mark = margin::risk_price(&m.header.state);
+    let seat = m.seats[target];
+    require!(seat.base_lots != 0, ErrorCode::NothingToLiquidate);
+    let equity = margin::equity(&seat, &m.header.state, cfg.base_lots_per_unit, mark, true)?;
+    require!(equity <= 0, ErrorCode::NotBankrupt);
+    require!(
+        equity == 0 || cover_available == 0,
+        ErrorCode::InsuranceMustCoverFirst
+    );
+    if seat.num_orders > 0 {
+        trade::cancel(m, target, trade::CancelWhich::All)?;
+    }
+    let target_long = seat.base_lots > 0;
+    let opposite = if target_long { 1 } else { 0 };
+    let mut remaining = seat.base_lots.unsigned_abs();
+    let mut out = AdlOutcome {
+        price: mark,
+        lots: remaining,
+        ..Default::default()
+    };
+    // Counterparties in rank order; at most a few in practice.
+    let mut taken: [(u32, u64, RankInputs); 16] = [(0, 0, RankInputs::default()); 16];
+    let mut n = 0usize;
+    while remaining > 0 {
+        let (cp, rank) = top_ranked(m, opposite, target, mark)?
+            .ok_or_else(|| error!(ErrorCode::NoAdlCounterparty))?;
+        settle_funding(&mut m.seats[cp], &mut m.header.state)?;
+        let q = remaining.min(m.seats[cp].base_lots.unsigned_abs());
+        {
+            let (t, c) = two_mut(m.seats, target, cp);
+            // The bankrupt seat sells (if long) to the counterparty at the mark.
+            trade::settle_fill(
+                &cfg,
+                &mut m.header.state,
+                t,
+                c,
+                !target_long,
+                mark,
+                q,
+                FeeRates::NONE,
+            )?;
+        }
+        remaining = remaining.safe_sub(q)?;
+        require!(n < taken.len(), ErrorCode::NoAdlCounterparty);
+        taken[n] = (cp as u32, q, rank);
+        n += 1;
+        if n == taken.len() && remaining > 0 {
+            // Bounded work per instruction: the keeper calls again for the rest.
+            break;
+        }
+    }
+    out.counterparties = n as u32;
+    out.lots = out.lots.safe_sub(remaining)?;
+    // Deficit left after closing at the mark.
+    let deficit: u64 = (-(m.seats[target].collateral.min(0))).cast()?;
+    out.deficit = deficit;
+    let mut shares = [0u64; 16];
+    if deficit > 0 && m.seats[target].base_lots == 0 {
+        let socialize_it =
+            WaterfallMode::try_from(cfg.waterfall_mode)? == WaterfallMode::Socialized;
+        add_collateral(&mut m.seats[target], &mut m.header.state, deficit.cast()?)?;
+        if socialize_it && socialize(&mut m.header.state, opposite, deficit)? {
+            out.socialized = true;
+            let w = &mut m.header.waterfall;
+            w.total_socialized = w.total_socialized.safe_add(deficit)?;
+            w.socialized_events = w.socialized_events.safe_add(1)?;
+        } else {
+            // Pro rata to the lots taken, each share rounded up.
+            let total = out.lots as u128;
+            let mut charged = 0u64;
+            for (k, (cp, q, _)) in taken.iter().take(n).enumerate() {
+                let share: u64 = (deficit as u128)
+                    .safe_mul(*q as u128)?
+                    .safe_div_ceil(total)?
+                    .cast()?;
+                add_collateral(
+                    &mut m.seats[*cp as usize],
+                    &mut m.header.state,
+                    -(share.cast::<i64>()?),
+                )?;
+                shares[k] = share;
+                charged = charged.safe_add(share)?;
+            }
+            // Rounding surplus goes to the insurance fund.
+            let surplus = charged.safe_sub(deficit)?;
+            add_dust(
+                &mut m.header.state,
+                (surplus as i128).safe_mul(crate::math::FUNDING_PRECISION)?,
+            )?;
+        }
+    }
+    for (k, (cp, q, rank)) in taken.iter().take(n).enumerate() {
+        on_fill(&AdlFill {
+            seat: *cp,
+            lots: *q,
+            deficit_share: shares[k],
+            rank: *rank,
+        });
+    }
+    let w = &mut m.header.waterfall;
+    w.adl_events = w.adl_events.safe_add(1)?;
+    Ok(out)
+}
+
+fn two_mut(seats: &mut [Seat], a: usize, b: usize) -> (&mut Seat, &mut Seat) {
+    if a < b {
+        let (x, y) = seats.split_at_mut(b);
+        (&mut x[a], &mut y[0])
+    } else {
+        let (x, y) = seats.split_at_mut(a);
+        (&mut y[0], &mut x[b])
+    }
+}
+
+/// ADL "lights": for every seat with a position, its quantile 1–5 within
+/// its side's ranking (5 = first to be deleveraged), from chain data.
+#[cfg(not(target_os = "solana"))]
+pub fn adl_quantiles(m: &crate::state::MarketRef) -> Result<Vec<(usize, u8)>> {
+    let mark = margin::risk_price(&m.header.state);
+    let mut out = Vec::new();
+    for side in 0..2 {
+        let mut ranked: Vec<(usize, RankInputs)> = Vec::new();
+        for (i, s) in m.seats.iter().enumerate() {
+            if side_index(s.base_lots) == Some(side) {
+                ranked.push((i, rank_inputs(&m.header.config, &m.header.state, s, mark)?));
+            }
+        }
+        ranked.sort_by(|(ia, a), (ib, b)| {
+            if ranks_before(a, *ia, b, *ib) {
+                core::cmp::Ordering::Less
+            } else {
+                core::cmp::Ordering::Greater
+            }
+        });
+        let n = ranked.len();
+        for (pos, (i, _)) in ranked.iter().enumerate() {
+            // Top 20 % -> 5, next 20 % -> 4, …
+            let q = 5 - (pos * 5 / n.max(1)) as u8;
+            out.push((*i, q));
+        }
+    }
+    out.sort();
+    Ok(out)
+}

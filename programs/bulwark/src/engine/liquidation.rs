@@ -1,0 +1,354 @@
+//! Liquidation, keeper takeover and insurance cover.
+//!
+//! A seat is liquidatable when its equity at the mark is below the
+//! maintenance requirement of its position and open orders (worst side).
+//! `liquidate` first cancels the seat's orders and stops if that restores
+//! health. Otherwise it closes part or all of the position against the book
+//! as an immediate-or-cancel order whose limit is the bankruptcy price
+//! (clamped to the band), so a book close never creates a deficit. A
+//! position in a tier at or above `partial_liquidation_tier` is stepped down
+//! two tiers at a time until the rest would be healthy (the OKX rule);
+//! otherwise it is closed whole. The liquidation fee (rate × closed notional
+//! at the mark, capped by the equity left) is split between the keeper's
+//! seat and the insurance fund; what is left stays with the trader.
+
+use super::book::Side;
+use super::margin::{self, notional_ceil, tier_for};
+use super::position::{add_collateral, pending_charges, settle_funding};
+use super::trade::{self, match_taker, CancelWhich, FeeRates, Fill, PlaceOutcome, Taker};
+use crate::error::ErrorCode;
+use crate::math::{div_ceil_i128, div_floor_i128, Cast, SafeMath, PPM};
+use crate::state::{MarketConfig, MarketMut, MarketState, Seat};
+use anchor_lang::prelude::*;
+
+/// Price (price units) at which closing the whole position leaves zero
+/// equity, rounded against the trader: up for a long (it must sell at or
+/// above it), down for a short (it must buy at or below it). None if flat.
+pub fn bankruptcy_price(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+) -> Result<Option<u64>> {
+    if seat.base_lots == 0 {
+        return Ok(None);
+    }
+    // Position value at which equity is zero: entry + owed − collateral.
+    let v = (seat.entry_cost as i128)
+        .safe_add(pending_charges(seat, state)? as i128)?
+        .safe_sub(seat.collateral as i128)?;
+    let num = v.safe_mul(cfg.base_lots_per_unit as i128)?;
+    let base = seat.base_lots as i128;
+    let p = if base > 0 {
+        div_ceil_i128(num, base)?
+    } else {
+        div_floor_i128(num, base)?
+    };
+    Ok(Some(p.clamp(0, u64::MAX as i128) as u64))
+}
+
+/// Liquidation fee on `lots` closed, at the mark, before the equity cap.
+pub fn liquidation_fee(cfg: &MarketConfig, lots: u64, price: u64) -> Result<u64> {
+    margin::margin_at_rate(
+        notional_ceil(lots, price, cfg.base_lots_per_unit)?,
+        cfg.liquidation_fee_ppm,
+    )
+}
+
+/// Lots to close: the OKX step-down for positions in a tier at or above
+/// `partial_liquidation_tier` (keep the largest position of the tier two
+/// below that would be healthy after the fee; repeat two tiers further
+/// down), else the whole position.
+pub fn close_size(cfg: &MarketConfig, state: &MarketState, seat: &Seat, price: u64) -> Result<u64> {
+    let abs = seat.base_lots.unsigned_abs();
+    let lpu = cfg.base_lots_per_unit;
+    let (tier, _) = tier_for(cfg, notional_ceil(abs, price, lpu)?);
+    if tier < cfg.partial_liquidation_tier as usize {
+        return Ok(abs);
+    }
+    let equity = margin::equity(seat, state, lpu, price, true)?;
+    let mut t = tier;
+    while t >= 2 {
+        t -= 2;
+        // Largest position whose notional fits tier t's bracket.
+        let keep: u64 = (cfg.tiers[t].max_notional as u128)
+            .safe_mul(lpu as u128)?
+            .safe_div(price.max(1) as u128)?
+            .min(abs as u128)
+            .cast()?;
+        if keep == 0 {
+            break;
+        }
+        let close = abs.safe_sub(keep)?;
+        let after = equity.safe_sub(liquidation_fee(cfg, close, price)? as i128)?;
+        if after >= margin::maint_margin(cfg, keep, price)? as i128 {
+            return Ok(close);
+        }
+    }
+    Ok(abs)
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiquidationOutcome {
+    pub cancelled_orders: u32,
+    /// Cancelling the orders restored health: nothing was closed.
+    pub restored_by_cancel: bool,
+    /// Lots the rule asked to close.
+    pub target_lots: u64,
+    /// Lots actually closed.
+    pub closed_lots: u64,
+    /// Fewer lots than the whole position were targeted.
+    pub partial: bool,
+    pub bankruptcy_price: u64,
+    /// quote atoms charged to the trader, and their split.
+    pub fee: u64,
+    pub keeper_fee: u64,
+    pub insurance_fee: u64,
+    pub fills: u32,
+    /// Equity at the mark is negative after the step.
+    pub bankrupt: bool,
+}
+
+/// Checks the common preconditions and cancels the target's orders.
+fn begin(
+    m: &mut MarketMut,
+    target: usize,
+    keeper: usize,
+    now: i64,
+    out: &mut LiquidationOutcome,
+) -> Result<u64> {
+    require!(target != keeper, ErrorCode::SelfLiquidation);
+    trade::require_fresh_index(&m.header.config, &m.header.state, now)?;
+    settle_funding(&mut m.seats[target], &mut m.header.state)?;
+    settle_funding(&mut m.seats[keeper], &mut m.header.state)?;
+    let price = margin::risk_price(&m.header.state);
+    let cfg = m.header.config;
+    require!(
+        margin::maint_health(&cfg, &m.header.state, &m.seats[target], price)? < 0,
+        ErrorCode::NotLiquidatable
+    );
+    if m.seats[target].num_orders > 0 {
+        out.cancelled_orders = trade::cancel(m, target, CancelWhich::All)?;
+        if margin::maint_health(&cfg, &m.header.state, &m.seats[target], price)? >= 0 {
+            out.restored_by_cancel = true;
+        }
+    }
+    Ok(price)
+}
+
+/// Charges the liquidation fee on `closed` lots, capped by the equity left,
+/// and splits it between the keeper's seat and the insurance fund.
+fn charge_fee(
+    m: &mut MarketMut,
+    target: usize,
+    keeper: usize,
+    closed: u64,
+    price: u64,
+    out: &mut LiquidationOutcome,
+) -> Result<()> {
+    let cfg = m.header.config;
+    let equity = margin::equity(
+        &m.seats[target],
+        &m.header.state,
+        cfg.base_lots_per_unit,
+        price,
+        true,
+    )?;
+    let fee = (liquidation_fee(&cfg, closed, price)? as i128).min(equity.max(0)) as u64;
+    let keeper_fee: u64 = (fee as u128)
+        .safe_mul(cfg.keeper_liquidation_share_ppm as u128)?
+        .safe_div(PPM as u128)?
+        .cast()?;
+    let insurance = fee.safe_sub(keeper_fee)?;
+    let st = &mut m.header.state;
+    add_collateral(&mut m.seats[target], st, -(fee.cast::<i64>()?))?;
+    add_collateral(&mut m.seats[keeper], st, keeper_fee.cast()?)?;
+    let w = &mut m.header.waterfall;
+    w.unswept_liquidation_fees = w.unswept_liquidation_fees.safe_add(insurance)?;
+    out.fee = fee;
+    out.keeper_fee = keeper_fee;
+    out.insurance_fee = insurance;
+    Ok(())
+}
+
+/// Liquidates seat `target` against the book; `keeper` is the calling
+/// keeper's seat (paid its share of the fee).
+pub fn liquidate(
+    m: &mut MarketMut,
+    target: usize,
+    keeper: usize,
+    now: i64,
+    on_fill: &mut dyn FnMut(&Fill),
+) -> Result<LiquidationOutcome> {
+    let mut out = LiquidationOutcome::default();
+    let price = begin(m, target, keeper, now, &mut out)?;
+    if out.restored_by_cancel {
+        return Ok(out);
+    }
+    let cfg = m.header.config;
+    let seat = m.seats[target];
+    if seat.base_lots != 0 {
+        let lots = close_size(&cfg, &m.header.state, &seat, price)?;
+        let pb = bankruptcy_price(&cfg, &m.header.state, &seat)?.unwrap_or(0);
+        let side = if seat.base_lots > 0 {
+            Side::Ask
+        } else {
+            Side::Bid
+        };
+        let taker = Taker {
+            seat: target,
+            side,
+            limit: pb,
+            lots,
+            // The trader pays the liquidation fee instead of a taker fee;
+            // makers get their usual fee or rebate.
+            fees: FeeRates {
+                taker_ppm: 0,
+                maker_ppm: cfg.maker_fee_ppm.max(0),
+            },
+        };
+        let mut po = PlaceOutcome::default();
+        let remaining = match_taker(m, &taker, now, &mut po, on_fill)?;
+        out.target_lots = lots;
+        out.closed_lots = lots.safe_sub(remaining)?;
+        out.partial = lots < seat.base_lots.unsigned_abs();
+        out.bankruptcy_price = pb;
+        out.fills = po.fills;
+        charge_fee(m, target, keeper, out.closed_lots, price, &mut out)?;
+    }
+    let e = margin::equity(
+        &m.seats[target],
+        &m.header.state,
+        cfg.base_lots_per_unit,
+        price,
+        true,
+    )?;
+    out.bankrupt = e < 0;
+    m.header.waterfall.liquidations = m.header.waterfall.liquidations.safe_add(1)?;
+    Ok(out)
+}
+
+/// A keeper with its own seat takes over the close size of a liquidatable,
+/// not bankrupt seat at a price between the mark and the bankruptcy price
+/// (`takeover_discount_ppm` of the way), subject to its own initial margin.
+pub fn takeover(
+    m: &mut MarketMut,
+    target: usize,
+    keeper: usize,
+    now: i64,
+) -> Result<(LiquidationOutcome, u64)> {
+    let mut out = LiquidationOutcome::default();
+    let mark = begin(m, target, keeper, now, &mut out)?;
+    if out.restored_by_cancel {
+        return Ok((out, 0));
+    }
+    let cfg = m.header.config;
+    let seat = m.seats[target];
+    require!(seat.base_lots != 0, ErrorCode::NothingToLiquidate);
+    require!(
+        margin::equity(&seat, &m.header.state, cfg.base_lots_per_unit, mark, true)? >= 0,
+        ErrorCode::SeatBankrupt
+    );
+    let lots = close_size(&cfg, &m.header.state, &seat, mark)?;
+    let pb = bankruptcy_price(&cfg, &m.header.state, &seat)?.unwrap_or(0) as i128;
+    // Between mark and bankruptcy price; rounded toward the mark (against
+    // the keeper, for the trader).
+    let dist = pb.safe_sub(mark as i128)?;
+    let moved = dist.safe_mul(cfg.takeover_discount_ppm as i128)? / PPM as i128;
+    let price: u64 = (mark as i128).safe_add(moved)?.max(1).cast()?;
+    let keeper_worst = trade::worst_lots(&m.seats[keeper])?;
+    let keeper_is_buy = seat.base_lots > 0;
+    {
+        let (k, t) = two_mut(m.seats, keeper, target);
+        trade::settle_fill(
+            &cfg,
+            &mut m.header.state,
+            k,
+            t,
+            keeper_is_buy,
+            price,
+            lots,
+            FeeRates::NONE,
+        )?;
+    }
+    out.target_lots = lots;
+    out.closed_lots = lots;
+    out.partial = lots < seat.base_lots.unsigned_abs();
+    out.bankruptcy_price = pb as u64;
+    charge_fee(m, target, keeper, lots, mark, &mut out)?;
+    let k = &m.seats[keeper];
+    if trade::worst_lots(k)? > keeper_worst {
+        require!(
+            trade::worst_lots(k)? <= cfg.position_limit_lots,
+            ErrorCode::PositionLimitExceeded
+        );
+        let h = margin::initial_health(&cfg, &m.header.state, k, mark, PPM)?;
+        require!(h >= 0, ErrorCode::InsufficientInitialMargin);
+    }
+    require!(
+        m.header.state.open_interest_lots <= cfg.open_interest_cap_lots,
+        ErrorCode::OpenInterestCapExceeded
+    );
+    m.header.waterfall.liquidations = m.header.waterfall.liquidations.safe_add(1)?;
+    Ok((out, price))
+}
+
+fn two_mut(seats: &mut [Seat], a: usize, b: usize) -> (&mut Seat, &mut Seat) {
+    if a < b {
+        let (x, y) = seats.split_at_mut(b);
+        (&mut x[a], &mut y[0])
+    } else {
+        let (x, y) = seats.split_at_mut(a);
+        (&mut y[0], &mut x[b])
+    }
+}
+
+/// The insurance fund pays the seat's deficit at the mark (negative
+/// equity), at most `available` and what is left of the market's cover cap
+/// for the current period. Returns the quote atoms credited to the seat; the
+/// caller moves the same amount from the insurance vault to the market vault.
+pub fn cover_bankruptcy(m: &mut MarketMut, target: usize, available: u64, now: i64) -> Result<u64> {
+    let cfg = m.header.config;
+    trade::require_fresh_index(&cfg, &m.header.state, now)?;
+    settle_funding(&mut m.seats[target], &mut m.header.state)?;
+    let price = margin::risk_price(&m.header.state);
+    let equity = margin::equity(
+        &m.seats[target],
+        &m.header.state,
+        cfg.base_lots_per_unit,
+        price,
+        true,
+    )?;
+    require!(equity < 0, ErrorCode::NotBankrupt);
+    let deficit: u64 = (-equity).cast()?;
+    let w = &mut m.header.waterfall;
+    if now.safe_sub(w.cover_period_start)? >= cfg.insurance_cover_period_secs as i64 {
+        w.cover_period_start = now;
+        w.cover_used_in_period = 0;
+    }
+    let cap_left = cfg
+        .insurance_cover_cap
+        .saturating_sub(w.cover_used_in_period);
+    let cover = deficit.min(available).min(cap_left);
+    require!(cover > 0, ErrorCode::InsuranceCannotCover);
+    w.cover_used_in_period = w.cover_used_in_period.safe_add(cover)?;
+    w.total_cover = w.total_cover.safe_add(cover)?;
+    w.bankruptcies = w.bankruptcies.safe_add(1)?;
+    add_collateral(&mut m.seats[target], &mut m.header.state, cover.cast()?)?;
+    Ok(cover)
+}
+
+/// What the insurance fund could still pay this market now.
+pub fn cover_available(
+    cfg: &MarketConfig,
+    w: &crate::state::WaterfallState,
+    fund_balance: u64,
+    now: i64,
+) -> u64 {
+    let used = if now.saturating_sub(w.cover_period_start) >= cfg.insurance_cover_period_secs as i64
+    {
+        0
+    } else {
+        w.cover_used_in_period
+    };
+    fund_balance.min(cfg.insurance_cover_cap.saturating_sub(used))
+}

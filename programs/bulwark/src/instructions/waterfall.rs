@@ -1,0 +1,235 @@
+//! The risk waterfall's permissionless instructions. Keepers name the seat;
+//! the program decides everything else.
+
+use crate::engine::liquidation::{self, cover_available};
+use crate::engine::trade::Fill;
+use crate::engine::{adl, collateral, insurance};
+use crate::error::ErrorCode;
+use crate::state::*;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+/// Liquidation and takeover: the keeper signs and must own a seat in the
+/// market (its fee share is credited there).
+#[event_cpi]
+#[derive(Accounts)]
+pub struct Liquidate<'info> {
+    pub keeper: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: AccountLoader<'info, Market>,
+}
+
+pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let keeper = ctx.accounts.keeper.key();
+    let market_key = ctx.accounts.market.key();
+    let (out, mark) = {
+        let info = ctx.accounts.market.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        let mut m = MarketMut::from_bytes(&mut data)?;
+        let target = collateral::seat_of(m.seats, &trader)?;
+        let k = collateral::seat_of(m.seats, &keeper)?;
+        let mut fills: u32 = 0;
+        let out = liquidation::liquidate(&mut m, target, k, now, &mut |_: &Fill| fills += 1)?;
+        (out, m.header.state.mark_price)
+    };
+    emit_cpi!(LiquidationEvent {
+        market: market_key,
+        trader,
+        keeper,
+        cancelled_orders: out.cancelled_orders,
+        restored_by_cancel: out.restored_by_cancel,
+        target_lots: out.target_lots,
+        closed_lots: out.closed_lots,
+        partial: out.partial,
+        bankruptcy_price: out.bankruptcy_price,
+        mark_price: mark,
+        fee: out.fee,
+        keeper_fee: out.keeper_fee,
+        insurance_fee: out.insurance_fee,
+        bankrupt_after: out.bankrupt,
+    });
+    Ok(())
+}
+
+pub fn takeover(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let keeper = ctx.accounts.keeper.key();
+    let market_key = ctx.accounts.market.key();
+    let (out, price, mark) = {
+        let info = ctx.accounts.market.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        let mut m = MarketMut::from_bytes(&mut data)?;
+        let target = collateral::seat_of(m.seats, &trader)?;
+        let k = collateral::seat_of(m.seats, &keeper)?;
+        let (out, price) = liquidation::takeover(&mut m, target, k, now)?;
+        (out, price, m.header.state.mark_price)
+    };
+    emit_cpi!(TakeoverEvent {
+        market: market_key,
+        trader,
+        keeper,
+        lots: out.closed_lots,
+        price,
+        mark_price: mark,
+        bankruptcy_price: out.bankruptcy_price,
+        fee: out.fee,
+        keeper_fee: out.keeper_fee,
+    });
+    Ok(())
+}
+
+/// Insurance cover of a bankrupt seat: anyone may call.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct CoverBankruptcy<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: AccountLoader<'info, Market>,
+    #[account(mut, address = market.load()?.vault @ ErrorCode::WrongVault)]
+    pub vault: Account<'info, TokenAccount>,
+    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+    #[account(mut, address = insurance.load()?.vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
+    let clock = Clock::get()?;
+    let market_key = ctx.accounts.market.key();
+    let available = ctx.accounts.insurance.load()?.balance;
+    let amount = {
+        let info = ctx.accounts.market.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        let mut m = MarketMut::from_bytes(&mut data)?;
+        let target = collateral::seat_of(m.seats, &trader)?;
+        liquidation::cover_bankruptcy(&mut m, target, available, clock.unix_timestamp)?
+    };
+    let bump = ctx.accounts.insurance.load()?.bump;
+    let seeds: &[&[&[u8]]] = &[&[INSURANCE_SEED, &[bump]]];
+    token::transfer(
+        CpiContext::new_with_signer(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.insurance_vault.to_account_info(),
+                to: ctx.accounts.vault.to_account_info(),
+                authority: ctx.accounts.insurance.to_account_info(),
+            },
+            seeds,
+        ),
+        amount,
+    )?;
+    let entry = {
+        let mut fund = ctx.accounts.insurance.load_mut()?;
+        insurance::record_outflow(
+            &mut fund,
+            outflow::BANKRUPTCY_COVER,
+            amount,
+            market_key,
+            trader,
+            clock.slot,
+            clock.unix_timestamp,
+        )?
+    };
+    emit_cpi!(entry);
+    emit_cpi!(BankruptcyCovered {
+        market: market_key,
+        trader,
+        amount,
+        fund_balance_after: entry.balance_after,
+        ledger_seq: entry.seq,
+    });
+    Ok(())
+}
+
+/// ADL / socialized loss: anyone may call; the program ranks.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct AutoDeleverage<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: AccountLoader<'info, Market>,
+    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+}
+
+pub fn auto_deleverage(ctx: Context<AutoDeleverage>, trader: Pubkey) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let market_key = ctx.accounts.market.key();
+    let fund_balance = ctx.accounts.insurance.load()?.balance;
+    let info = ctx.accounts.market.to_account_info();
+    let mut fills: Vec<(Pubkey, adl::AdlFill)> = Vec::new();
+    let (out, side, oi, index) = {
+        let mut data = info.try_borrow_mut_data()?;
+        let mut m = MarketMut::from_bytes(&mut data)?;
+        let target = collateral::seat_of(m.seats, &trader)?;
+        let available = cover_available(&m.header.config, &m.header.waterfall, fund_balance, now);
+        let side = if m.seats[target].base_lots > 0 {
+            1usize
+        } else {
+            0
+        };
+        let mut raw: Vec<adl::AdlFill> = Vec::new();
+        let out = adl::auto_deleverage(&mut m, target, available, now, &mut |f| raw.push(*f))?;
+        for f in raw {
+            fills.push((m.seats[f.seat as usize].owner, f));
+        }
+        let st = &m.header.state;
+        (
+            out,
+            side,
+            st.open_interest_lots,
+            st.social_loss_per_lot[side].get(),
+        )
+    };
+    for (owner, f) in &fills {
+        emit_cpi!(AdlFillEvent {
+            market: market_key,
+            bankrupt_trader: trader,
+            counterparty: *owner,
+            seat: f.seat,
+            lots: f.lots,
+            price: out.price,
+            deficit_share: f.deficit_share,
+            upnl: f.rank.upnl,
+            entry_cost: f.rank.entry_cost,
+            notional: f.rank.notional,
+            equity: f.rank.equity,
+            score: f.rank.score.to_le_bytes(),
+        });
+    }
+    emit_cpi!(AdlEvent {
+        market: market_key,
+        bankrupt_trader: trader,
+        lots: out.lots,
+        price: out.price,
+        deficit: out.deficit,
+        counterparties: out.counterparties,
+        socialized: out.socialized,
+    });
+    if out.socialized {
+        emit_cpi!(SocializedLossEvent {
+            market: market_key,
+            bankrupt_trader: trader,
+            side: side as u8,
+            deficit: out.deficit,
+            open_interest_lots: oi,
+            loss_index: index.to_le_bytes(),
+        });
+    }
+    Ok(())
+}
