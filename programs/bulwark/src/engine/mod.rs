@@ -20,3 +20,5 @@ pub mod sandbox;
 pub mod trade;
 #[cfg(test)]
 mod trade_tests;
+#[cfg(test)]
+mod waterfall_tests;
