@@ -21,4 +21,6 @@ pub mod trade;
 #[cfg(test)]
 mod trade_tests;
 #[cfg(test)]
+mod waterfall_property;
+#[cfg(test)]
 mod waterfall_tests;
