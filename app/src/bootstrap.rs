@@ -74,6 +74,18 @@ pub async fn bootstrap(
         .send(&[ix::initialize_exchange(&admin, &mint, args)], &[])
         .await
         .map_err(err)?;
+    // The insurance ledger's ring buffer: created at 10 KiB, grown to size.
+    chain
+        .send(&[ix::init_insurance_ledger(&admin)], &[])
+        .await
+        .map_err(err)?;
+    let full = 8 + core::mem::size_of::<bulwark::state::InsuranceLedger>();
+    while chain.account_data(&ix::insurance_ledger_pda()).await.len() < full {
+        chain
+            .send(&[ix::grow_insurance_ledger()], &[])
+            .await
+            .map_err(err)?;
+    }
     let now = chain.clock().await.unix_timestamp;
     let mut markets = Vec::new();
     for spec in &cfg.markets {

@@ -17,6 +17,12 @@ pub fn insurance_pda() -> Pubkey {
 pub fn insurance_vault_pda() -> Pubkey {
     Pubkey::find_program_address(&[INSURANCE_VAULT_SEED], &bulwark::ID).0
 }
+pub fn insurance_ledger_pda() -> Pubkey {
+    Pubkey::find_program_address(&[INSURANCE_LEDGER_SEED], &bulwark::ID).0
+}
+pub fn stake_pda(owner: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[STAKE_SEED, owner.as_ref()], &bulwark::ID).0
+}
 /// Anchor's event authority (for `emit_cpi!` self-invocations).
 pub fn event_authority() -> Pubkey {
     Pubkey::find_program_address(&[b"__event_authority"], &bulwark::ID).0
@@ -282,6 +288,7 @@ pub fn sweep_fees(market: &Pubkey, treasury: &Pubkey) -> Instruction {
             insurance: insurance_pda(),
             insurance_vault: insurance_vault_pda(),
             treasury: *treasury,
+            ledger: insurance_ledger_pda(),
             token_program: spl_token::ID,
             event_authority: event_authority(),
             program: bulwark::ID,
@@ -322,6 +329,7 @@ pub fn cover_bankruptcy(market: &Pubkey, trader: &Pubkey) -> Instruction {
             vault: market_vault_pda(market),
             insurance: insurance_pda(),
             insurance_vault: insurance_vault_pda(),
+            ledger: insurance_ledger_pda(),
             token_program: spl_token::ID,
             event_authority: event_authority(),
             program: bulwark::ID,
@@ -340,5 +348,111 @@ pub fn auto_deleverage(market: &Pubkey, trader: &Pubkey) -> Instruction {
             program: bulwark::ID,
         },
         bulwark::instruction::AutoDeleverage { trader: *trader },
+    )
+}
+
+pub fn init_insurance_ledger(payer: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::InitInsuranceLedger {
+            payer: *payer,
+            insurance: insurance_pda(),
+            ledger: insurance_ledger_pda(),
+            system_program: anchor_lang::system_program::ID,
+        },
+        bulwark::instruction::InitInsuranceLedger {},
+    )
+}
+
+pub fn grow_insurance_ledger() -> Instruction {
+    ix(
+        bulwark::accounts::GrowInsuranceLedger {
+            insurance: insurance_pda(),
+            ledger: insurance_ledger_pda(),
+        },
+        bulwark::instruction::GrowInsuranceLedger {},
+    )
+}
+
+/// `stake_owner` is the staker itself, or `exchange_pda()` for the
+/// protocol's own capital (signed by the admin).
+fn stake_accounts(
+    staker: &Pubkey,
+    stake_owner: &Pubkey,
+    staker_token: &Pubkey,
+) -> bulwark::accounts::StakeAccounts {
+    bulwark::accounts::StakeAccounts {
+        staker: *staker,
+        stake_owner: *stake_owner,
+        exchange: exchange_pda(),
+        insurance: insurance_pda(),
+        insurance_vault: insurance_vault_pda(),
+        ledger: insurance_ledger_pda(),
+        stake: stake_pda(stake_owner),
+        staker_token: *staker_token,
+        token_program: spl_token::ID,
+        system_program: anchor_lang::system_program::ID,
+        event_authority: event_authority(),
+        program: bulwark::ID,
+    }
+}
+
+pub fn stake(
+    staker: &Pubkey,
+    stake_owner: &Pubkey,
+    staker_token: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    ix(
+        stake_accounts(staker, stake_owner, staker_token),
+        bulwark::instruction::Stake { amount },
+    )
+}
+
+pub fn request_unstake(
+    staker: &Pubkey,
+    stake_owner: &Pubkey,
+    staker_token: &Pubkey,
+    shares: u64,
+) -> Instruction {
+    ix(
+        stake_accounts(staker, stake_owner, staker_token),
+        bulwark::instruction::RequestUnstake { shares },
+    )
+}
+
+pub fn withdraw_unstake(
+    staker: &Pubkey,
+    stake_owner: &Pubkey,
+    staker_token: &Pubkey,
+) -> Instruction {
+    ix(
+        stake_accounts(staker, stake_owner, staker_token),
+        bulwark::instruction::WithdrawUnstake {},
+    )
+}
+
+pub fn audit_insurance() -> Instruction {
+    ix(
+        bulwark::accounts::AuditInsurance {
+            insurance: insurance_pda(),
+            insurance_vault: insurance_vault_pda(),
+            ledger: insurance_ledger_pda(),
+            event_authority: event_authority(),
+            program: bulwark::ID,
+        },
+        bulwark::instruction::AuditInsurance {},
+    )
+}
+
+pub fn update_tightening(market: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::UpdateTightening {
+            exchange: exchange_pda(),
+            market: *market,
+            insurance: insurance_pda(),
+            event_authority: event_authority(),
+            program: bulwark::ID,
+        },
+        bulwark::instruction::UpdateTightening {},
     )
 }

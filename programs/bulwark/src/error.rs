@@ -142,4 +142,18 @@ pub enum ErrorCode {
     NoAdlCounterparty,
     #[msg("This market uses ADL, not socialized loss (or the reverse)")]
     WrongWaterfallMode,
+    #[msg("The unstake cooldown has not passed yet")]
+    CooldownNotOver,
+    #[msg("An unstake request is already pending")]
+    UnstakePending,
+    #[msg("No unstake request is pending")]
+    NoUnstakePending,
+    #[msg("Not enough shares")]
+    InsufficientShares,
+    #[msg("The insurance ledger is already at full size")]
+    LedgerFull,
+    #[msg("The insurance ledger account has the wrong size")]
+    LedgerNotReady,
+    #[msg("A deposit this small buys no shares")]
+    DepositTooSmall,
 }

@@ -143,6 +143,42 @@ pub mod bulwark {
         instructions::waterfall::auto_deleverage(ctx, trader)
     }
 
+    /// Anyone: create the insurance ledger's ring buffer (10 KiB at first).
+    pub fn init_insurance_ledger(ctx: Context<InitInsuranceLedger>) -> Result<()> {
+        instructions::insurance::init_insurance_ledger(ctx)
+    }
+
+    /// Anyone: grow the ledger by 10 KiB until its full size.
+    pub fn grow_insurance_ledger(ctx: Context<GrowInsuranceLedger>) -> Result<()> {
+        instructions::insurance::grow_insurance_ledger(ctx)
+    }
+
+    /// Anyone: deposit collateral into the insurance fund for shares
+    /// (the admin stakes the protocol's own capital as the exchange PDA).
+    pub fn stake(ctx: Context<StakeAccounts>, amount: u64) -> Result<()> {
+        instructions::insurance::stake(ctx, amount)
+    }
+
+    /// Staker: request to unstake; withdrawable after the cooldown.
+    pub fn request_unstake(ctx: Context<StakeAccounts>, shares: u64) -> Result<()> {
+        instructions::insurance::request_unstake(ctx, shares)
+    }
+
+    /// Staker: withdraw a matured request at min(value at request, value now).
+    pub fn withdraw_unstake(ctx: Context<StakeAccounts>) -> Result<()> {
+        instructions::insurance::withdraw_unstake(ctx)
+    }
+
+    /// Anyone: reconcile the insurance vault with the ledger.
+    pub fn audit_insurance(ctx: Context<AuditInsurance>) -> Result<()> {
+        instructions::insurance::audit_insurance(ctx)
+    }
+
+    /// Anyone: recompute a market's coverage-driven tightening level.
+    pub fn update_tightening(ctx: Context<UpdateTightening>) -> Result<()> {
+        instructions::insurance::update_tightening(ctx)
+    }
+
     /// Anyone: refresh the index from the market's Pyth feeds.
     pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
         instructions::refresh_prices::handler(ctx)

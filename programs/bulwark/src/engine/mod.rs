@@ -17,6 +17,7 @@ pub mod position;
 mod property_tests;
 #[cfg(not(target_os = "solana"))]
 pub mod sandbox;
+pub mod staking;
 pub mod trade;
 #[cfg(test)]
 mod trade_tests;

@@ -375,10 +375,12 @@ pub fn place_order(
         ErrorCode::OrderExpired
     );
 
-    // Reduce-only: by request, or forced by the market's status.
+    // Reduce-only: by request, or forced by the market's status or by
+    // coverage-driven tightening (level 2).
     let mut reduce_only = p.reduce_only;
     let mut lots = p.lots;
-    if status == MarketStatus::ReduceOnly && !reduce_only {
+    let forced = status == MarketStatus::ReduceOnly || header.waterfall.tightening_level >= 2;
+    if forced && !reduce_only {
         require!(
             lots <= reducible(&seats[taker_idx], p.side),
             ErrorCode::MarketReduceOnly

@@ -65,6 +65,11 @@ pub fn handler(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -
     fund.vault_bump = ctx.bumps.insurance_vault;
     fund.exchange = ctx.accounts.exchange.key();
     fund.vault = ctx.accounts.insurance_vault.key();
+    fund.unstake_cooldown_secs = DEFAULT_UNSTAKE_COOLDOWN_SECS;
+    fund.tighten_coverage_bps = DEFAULT_TIGHTEN_COVERAGE_BPS;
+    fund.reduce_only_coverage_bps = DEFAULT_REDUCE_ONLY_COVERAGE_BPS;
+    fund.coverage_hysteresis_bps = DEFAULT_COVERAGE_HYSTERESIS_BPS;
+    fund.tightened_im_multiplier_ppm = DEFAULT_TIGHTENED_IM_MULTIPLIER_PPM;
 
     emit!(ExchangeInitialized {
         admin: ex.admin,

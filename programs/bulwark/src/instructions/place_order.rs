@@ -45,7 +45,14 @@ pub fn handler(ctx: Context<TraderMarket>, params: OrderParams) -> Result<()> {
             maker_realized_pnl: f.maker_realized,
         });
     };
-    let out = trade::place_order(&mut m, seat, &params, now, PPM, &mut emit_fill)?;
+    // Coverage-driven tightening raises the initial margin of position-
+    // increasing orders (level 2, reduce-only, is enforced by the engine).
+    let multiplier = if m.header.waterfall.tightening_level >= 1 {
+        (m.header.waterfall.tightened_im_multiplier_ppm as u64).max(PPM)
+    } else {
+        PPM
+    };
+    let out = trade::place_order(&mut m, seat, &params, now, multiplier, &mut emit_fill)?;
     emit!(OrderPlaced {
         market: market_key,
         owner,

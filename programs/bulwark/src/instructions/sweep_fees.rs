@@ -24,6 +24,8 @@ pub struct SweepFees<'info> {
     pub insurance: AccountLoader<'info, InsuranceFund>,
     #[account(mut, address = insurance.load()?.vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
+    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    pub ledger: AccountLoader<'info, InsuranceLedger>,
     #[account(mut, address = exchange.load()?.treasury @ ErrorCode::WrongTreasury)]
     pub treasury: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
@@ -93,6 +95,7 @@ pub fn handler(ctx: Context<SweepFees>) -> Result<()> {
                 clock.unix_timestamp,
             )?
         };
+        ctx.accounts.ledger.load_mut()?.push(&entry);
         emit_cpi!(entry);
     }
     // Both vaults still cover their books.

@@ -101,6 +101,8 @@ pub struct CoverBankruptcy<'info> {
     pub insurance: AccountLoader<'info, InsuranceFund>,
     #[account(mut, address = insurance.load()?.vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
+    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    pub ledger: AccountLoader<'info, InsuranceLedger>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -141,6 +143,7 @@ pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result
             clock.unix_timestamp,
         )?
     };
+    ctx.accounts.ledger.load_mut()?.push(&entry);
     emit_cpi!(entry);
     emit_cpi!(BankruptcyCovered {
         market: market_key,

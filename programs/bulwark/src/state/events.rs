@@ -267,3 +267,53 @@ pub struct SocializedLossEvent {
     /// i128 little-endian: the side's index after (quote atoms per lot × 1e9).
     pub loss_index: [u8; 16],
 }
+
+#[event]
+pub struct StakeEvent {
+    pub owner: Pubkey,
+    /// quote atoms.
+    pub amount: u64,
+    pub shares: u64,
+    pub total_shares_after: u64,
+    pub fund_balance_after: u64,
+}
+
+#[event]
+pub struct UnstakeRequested {
+    pub owner: Pubkey,
+    pub shares: u64,
+    /// quote atoms the shares were worth at the request.
+    pub value_at_request: u64,
+    /// unix seconds from which it can be withdrawn.
+    pub available_ts: i64,
+}
+
+#[event]
+pub struct UnstakeWithdrawn {
+    pub owner: Pubkey,
+    pub shares: u64,
+    /// quote atoms paid: min(value at request, value now).
+    pub amount: u64,
+    pub value_at_request: u64,
+    pub value_now: u64,
+}
+
+#[event]
+pub struct InsuranceAudited {
+    /// quote atoms in the vault / in the ledger (after recording donations).
+    pub vault_balance: u64,
+    pub ledger_balance: u64,
+    /// quote atoms found in the vault beyond the ledger and recorded as donations.
+    pub donation: u64,
+    pub ok: bool,
+    pub ledger_seq: u64,
+}
+
+#[event]
+pub struct TighteningChanged {
+    pub market: Pubkey,
+    pub old_level: u8,
+    pub new_level: u8,
+    /// bps of open-interest notional.
+    pub coverage_bps: u64,
+}

@@ -252,7 +252,9 @@ pub struct WaterfallState {
     pub bankruptcies: u64,
     /// 0 = normal, 1 = raised initial margin, 2 = reduce-only (coverage).
     pub tightening_level: u8,
-    pub padding: [u8; 7],
+    pub padding: [u8; 3],
+    /// ppm; initial-margin multiplier applied while `tightening_level` ≥ 1.
+    pub tightened_im_multiplier_ppm: u32,
     pub reserved: [u8; 64],
 }
 const_assert_eq!(

@@ -8,3 +8,7 @@ pub const MARKET_VAULT_SEED: &[u8] = b"market_vault";
 pub const INSURANCE_SEED: &[u8] = b"insurance";
 /// Insurance vault: `["insurance_vault"]`.
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
+/// Insurance ledger ring buffer: `["insurance_ledger"]`.
+pub const INSURANCE_LEDGER_SEED: &[u8] = b"insurance_ledger";
+/// Insurance stake: `["stake", owner]` (owner = exchange PDA for the protocol).
+pub const STAKE_SEED: &[u8] = b"stake";

@@ -1,0 +1,401 @@
+//! The insurance fund: its ledger ring buffer, staking (the only way in for
+//! capital, and with bankruptcy cover the only way out of the vault),
+//! reconciliation, and coverage-driven tightening.
+
+use crate::engine::{insurance, margin, staking};
+use crate::error::ErrorCode;
+use crate::math::{Cast, SafeMath, BPS};
+use crate::state::*;
+use anchor_lang::prelude::*;
+use anchor_lang::system_program::{create_account, CreateAccount};
+use anchor_lang::Discriminator;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+/// Bytes an account may grow by in one instruction.
+const MAX_GROWTH: usize = 10_240;
+
+#[derive(Accounts)]
+pub struct InitInsuranceLedger<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+    /// CHECK: the ledger PDA, created here at 10 KiB and grown by
+    /// `grow_insurance_ledger` to its full size.
+    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump)]
+    pub ledger: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Anyone may create the ledger PDA (paying the full rent up front).
+pub fn init_insurance_ledger(ctx: Context<InitInsuranceLedger>) -> Result<()> {
+    let rent = Rent::get()?.minimum_balance(InsuranceLedger::SPACE);
+    let bump = ctx.bumps.ledger;
+    let seeds: &[&[&[u8]]] = &[&[INSURANCE_LEDGER_SEED, &[bump]]];
+    create_account(
+        CpiContext::new_with_signer(
+            ctx.accounts.system_program.key(),
+            CreateAccount {
+                from: ctx.accounts.payer.to_account_info(),
+                to: ctx.accounts.ledger.to_account_info(),
+            },
+            seeds,
+        ),
+        rent,
+        MAX_GROWTH.min(InsuranceLedger::SPACE) as u64,
+        &crate::ID,
+    )?;
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct GrowInsuranceLedger<'info> {
+    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+    /// CHECK: the ledger PDA, owned by this program.
+    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump, owner = crate::ID)]
+    pub ledger: UncheckedAccount<'info>,
+}
+
+/// Anyone: grows the ledger by 10 KiB; at full size it is initialized.
+pub fn grow_insurance_ledger(ctx: Context<GrowInsuranceLedger>) -> Result<()> {
+    let info = ctx.accounts.ledger.to_account_info();
+    let len = info.data_len();
+    require!(len < InsuranceLedger::SPACE, ErrorCode::LedgerFull);
+    let new_len = (len + MAX_GROWTH).min(InsuranceLedger::SPACE);
+    info.resize(new_len)?;
+    if new_len == InsuranceLedger::SPACE {
+        let mut data = info.try_borrow_mut_data()?;
+        data[..8].copy_from_slice(InsuranceLedger::DISCRIMINATOR);
+        let l: &mut InsuranceLedger =
+            bytemuck::from_bytes_mut(&mut data[8..InsuranceLedger::SPACE]);
+        l.fund = ctx.accounts.insurance.key();
+        l.bump = ctx.bumps.ledger;
+        l.count = ctx.accounts.insurance.load()?.ledger_seq;
+    }
+    Ok(())
+}
+
+/// Accounts shared by stake, unstake and withdraw.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct StakeAccounts<'info> {
+    #[account(mut)]
+    pub staker: Signer<'info>,
+    /// CHECK: whose stake this is: the staker itself, or the exchange PDA for
+    /// the protocol's own capital (then the staker must be the admin).
+    pub stake_owner: UncheckedAccount<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+    #[account(mut, address = insurance.load()?.vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    pub ledger: AccountLoader<'info, InsuranceLedger>,
+    #[account(
+        init_if_needed,
+        payer = staker,
+        space = InsuranceStake::SPACE,
+        seeds = [STAKE_SEED, stake_owner.key().as_ref()],
+        bump,
+    )]
+    pub stake: AccountLoader<'info, InsuranceStake>,
+    /// The staker's token account (source of a stake, destination of a withdrawal).
+    #[account(
+        mut,
+        constraint = staker_token.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongMint,
+    )]
+    pub staker_token: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl StakeAccounts<'_> {
+    /// Checks who may act for the stake and initializes a new stake record.
+    fn authorize(&self, bump: u8) -> Result<()> {
+        let owner = self.stake_owner.key();
+        if owner == self.exchange.key() {
+            require_keys_eq!(
+                self.staker.key(),
+                self.exchange.load()?.admin,
+                ErrorCode::NotAdmin
+            );
+        } else {
+            require_keys_eq!(owner, self.staker.key(), ErrorCode::SeatNotFound);
+        }
+        let mut st = match self.stake.load_mut() {
+            Ok(s) => s,
+            Err(_) => self.stake.load_init()?,
+        };
+        if st.owner == Pubkey::default() {
+            st.version = 1;
+            st.bump = bump;
+            st.owner = owner;
+        }
+        Ok(())
+    }
+
+    fn record(&self, entry: InsuranceLedgerEntry) -> Result<()> {
+        self.ledger.load_mut()?.push(&entry);
+        Ok(())
+    }
+}
+
+pub fn stake(ctx: Context<StakeAccounts>, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    ctx.accounts.authorize(ctx.bumps.stake)?;
+    let clock = Clock::get()?;
+    let protocol = ctx.accounts.stake_owner.key() == ctx.accounts.exchange.key();
+    token::transfer(
+        CpiContext::new(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.staker_token.to_account_info(),
+                to: ctx.accounts.insurance_vault.to_account_info(),
+                authority: ctx.accounts.staker.to_account_info(),
+            },
+        ),
+        amount,
+    )?;
+    let (shares, entry, total, balance) = {
+        let mut fund = ctx.accounts.insurance.load_mut()?;
+        let mut st = ctx.accounts.stake.load_mut()?;
+        let shares = staking::shares_for_deposit(amount, fund.total_shares, fund.balance)?;
+        require!(shares > 0, ErrorCode::DepositTooSmall);
+        st.shares = st.shares.safe_add(shares)?;
+        st.total_staked = st.total_staked.safe_add(amount)?;
+        fund.total_shares = fund.total_shares.safe_add(shares)?;
+        let source = if protocol {
+            inflow::PROTOCOL_DEPOSIT
+        } else {
+            inflow::STAKER_DEPOSIT
+        };
+        let entry = insurance::record_inflow(
+            &mut fund,
+            source,
+            amount,
+            Pubkey::default(),
+            st.owner,
+            clock.slot,
+            clock.unix_timestamp,
+        )?;
+        (shares, entry, fund.total_shares, fund.balance)
+    };
+    ctx.accounts.record(entry)?;
+    emit_cpi!(entry);
+    emit_cpi!(StakeEvent {
+        owner: ctx.accounts.stake_owner.key(),
+        amount,
+        shares,
+        total_shares_after: total,
+        fund_balance_after: balance,
+    });
+    Ok(())
+}
+
+pub fn request_unstake(ctx: Context<StakeAccounts>, shares: u64) -> Result<()> {
+    require!(shares > 0, ErrorCode::ZeroAmount);
+    ctx.accounts.authorize(ctx.bumps.stake)?;
+    let now = Clock::get()?.unix_timestamp;
+    let mut fund = ctx.accounts.insurance.load_mut()?;
+    let mut st = ctx.accounts.stake.load_mut()?;
+    require!(st.unstake_shares == 0, ErrorCode::UnstakePending);
+    require!(shares <= st.shares, ErrorCode::InsufficientShares);
+    let value = staking::value_of_shares(shares, fund.total_shares, fund.balance)?;
+    st.unstake_shares = shares;
+    st.unstake_value_at_request = value;
+    st.unstake_requested_ts = now;
+    fund.pending_unstake_shares = fund.pending_unstake_shares.safe_add(shares)?;
+    emit_cpi!(UnstakeRequested {
+        owner: st.owner,
+        shares,
+        value_at_request: value,
+        available_ts: now.safe_add(fund.unstake_cooldown_secs)?,
+    });
+    Ok(())
+}
+
+pub fn withdraw_unstake(ctx: Context<StakeAccounts>) -> Result<()> {
+    ctx.accounts.authorize(ctx.bumps.stake)?;
+    let clock = Clock::get()?;
+    let (amount, entry, event) = {
+        let mut fund = ctx.accounts.insurance.load_mut()?;
+        let mut st = ctx.accounts.stake.load_mut()?;
+        require!(st.unstake_shares > 0, ErrorCode::NoUnstakePending);
+        staking::require_cooldown_over(
+            st.unstake_requested_ts,
+            fund.unstake_cooldown_secs,
+            clock.unix_timestamp,
+        )?;
+        let shares = st.unstake_shares;
+        let now_value = staking::value_of_shares(shares, fund.total_shares, fund.balance)?;
+        let pay = st.unstake_value_at_request.min(now_value);
+        st.shares = st.shares.safe_sub(shares)?;
+        st.unstake_shares = 0;
+        st.total_withdrawn = st.total_withdrawn.safe_add(pay)?;
+        fund.total_shares = fund.total_shares.safe_sub(shares)?;
+        fund.pending_unstake_shares = fund.pending_unstake_shares.safe_sub(shares)?;
+        let entry = insurance::record_outflow(
+            &mut fund,
+            outflow::UNSTAKE,
+            pay,
+            Pubkey::default(),
+            st.owner,
+            clock.slot,
+            clock.unix_timestamp,
+        )?;
+        let ev = UnstakeWithdrawn {
+            owner: st.owner,
+            shares,
+            amount: pay,
+            value_at_request: st.unstake_value_at_request,
+            value_now: now_value,
+        };
+        (pay, entry, ev)
+    };
+    if amount > 0 {
+        let bump = ctx.accounts.insurance.load()?.bump;
+        let seeds: &[&[&[u8]]] = &[&[INSURANCE_SEED, &[bump]]];
+        token::transfer(
+            CpiContext::new_with_signer(
+                ctx.accounts.token_program.key(),
+                Transfer {
+                    from: ctx.accounts.insurance_vault.to_account_info(),
+                    to: ctx.accounts.staker_token.to_account_info(),
+                    authority: ctx.accounts.insurance.to_account_info(),
+                },
+                seeds,
+            ),
+            amount,
+        )?;
+    }
+    ctx.accounts.record(entry)?;
+    emit_cpi!(entry);
+    emit_cpi!(event);
+    Ok(())
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct AuditInsurance<'info> {
+    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+    #[account(address = insurance.load()?.vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    pub ledger: AccountLoader<'info, InsuranceLedger>,
+}
+
+/// Anyone: reconciles the vault's token balance with the ledger. Tokens
+/// found beyond the ledger (sent to the vault directly) are recorded as
+/// donations; a vault holding less than the ledger is recorded as a failed
+/// audit (which no instruction can cause).
+pub fn audit_insurance(ctx: Context<AuditInsurance>) -> Result<()> {
+    let clock = Clock::get()?;
+    let vault = ctx.accounts.insurance_vault.amount;
+    let mut fund = ctx.accounts.insurance.load_mut()?;
+    let donation = vault.saturating_sub(fund.balance);
+    if donation > 0 {
+        let entry = insurance::record_inflow(
+            &mut fund,
+            inflow::DONATION,
+            donation,
+            Pubkey::default(),
+            Pubkey::default(),
+            clock.slot,
+            clock.unix_timestamp,
+        )?;
+        ctx.accounts.ledger.load_mut()?.push(&entry);
+        emit_cpi!(entry);
+    }
+    let ok = vault == fund.balance;
+    fund.last_audit_ts = clock.unix_timestamp;
+    fund.last_audit_vault_balance = vault;
+    fund.last_audit_ok = ok as u8;
+    emit_cpi!(InsuranceAudited {
+        vault_balance: vault,
+        ledger_balance: fund.balance,
+        donation,
+        ok,
+        ledger_seq: fund.ledger_seq,
+    });
+    Ok(())
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct UpdateTightening<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
+    )]
+    pub market: AccountLoader<'info, Market>,
+    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: AccountLoader<'info, InsuranceFund>,
+}
+
+/// Coverage of a market = insurance fund balance / the market's open-interest
+/// notional at the mark (the exchange-wide fund against each market's own
+/// exposure), in bps.
+pub fn coverage_bps(fund_balance: u64, oi_notional: u64) -> Result<u64> {
+    if oi_notional == 0 {
+        return Ok(u64::MAX);
+    }
+    (fund_balance as u128)
+        .safe_mul(BPS as u128)?
+        .safe_div(oi_notional as u128)?
+        .min(u64::MAX as u128)
+        .cast()
+}
+
+/// The tightening level for a coverage, given the current level: below the
+/// first threshold margin rises (1), below the second the market turns
+/// reduce-only (2); each lifts only once coverage is a hysteresis band
+/// above its threshold.
+pub fn next_level(level: u8, cov: u64, fund: &InsuranceFund) -> u8 {
+    let t1 = fund.tighten_coverage_bps as u64;
+    let t2 = fund.reduce_only_coverage_bps as u64;
+    let h = fund.coverage_hysteresis_bps as u64;
+    if cov < t2 {
+        return 2;
+    }
+    if level == 2 && cov < t2 + h {
+        return 2;
+    }
+    if cov < t1 {
+        return 1;
+    }
+    if level >= 1 && cov < t1 + h {
+        return 1;
+    }
+    0
+}
+
+/// Anyone: recomputes the market's tightening level from on-chain numbers.
+pub fn update_tightening(ctx: Context<UpdateTightening>) -> Result<()> {
+    let fund = ctx.accounts.insurance.load()?;
+    let mut m = ctx.accounts.market.load_mut()?;
+    let price = margin::risk_price(&m.state);
+    let oi = margin::notional_ceil(
+        m.state.open_interest_lots,
+        price,
+        m.config.base_lots_per_unit,
+    )?;
+    let cov = coverage_bps(fund.balance, oi)?;
+    let old = m.waterfall.tightening_level;
+    let new = next_level(old, cov, &fund);
+    m.waterfall.tightening_level = new;
+    m.waterfall.tightened_im_multiplier_ppm = fund.tightened_im_multiplier_ppm;
+    if new != old {
+        emit_cpi!(TighteningChanged {
+            market: ctx.accounts.market.key(),
+            old_level: old,
+            new_level: new,
+            coverage_bps: cov,
+        });
+    }
+    Ok(())
+}
