@@ -98,11 +98,19 @@ pub struct EmbeddedChain {
 impl EmbeddedChain {
     /// Starts a chain with the Bulwark program and the given extra accounts.
     pub async fn start(accounts: Vec<(Pubkey, Account)>) -> Self {
+        Self::start_with_cu_limit(accounts, DEFAULT_CU_LIMIT).await
+    }
+
+    /// Like [`EmbeddedChain::start`], with a compute-unit limit per
+    /// transaction of `cu_limit` instead of [`DEFAULT_CU_LIMIT`]. A limit
+    /// above Solana's 1.4M lets a benchmark measure an instruction that
+    /// would not fit one real transaction (and say by how much).
+    pub async fn start_with_cu_limit(accounts: Vec<(Pubkey, Account)>, cu_limit: u64) -> Self {
         let sbf =
             std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some();
         let mut pt = ProgramTest::new("bulwark", bulwark::ID, processor!(bulwark_entry));
         pt.prefer_bpf(sbf);
-        pt.set_compute_max_units(DEFAULT_CU_LIMIT);
+        pt.set_compute_max_units(cu_limit);
         for (k, a) in accounts {
             pt.add_account(k, a);
         }
@@ -114,6 +122,21 @@ impl EmbeddedChain {
             blockhash: None,
             sent: Default::default(),
         }
+    }
+
+    /// Fetches a new blockhash for the next transactions. program-test
+    /// advances slots on its own and a blockhash expires after 150 of them,
+    /// so a long run of transactions must renew it (`send` renews it only to
+    /// avoid repeating a transaction).
+    pub async fn refresh_blockhash(&mut self) -> Result<(), TxError> {
+        let bh = self
+            .ctx
+            .get_new_latest_blockhash()
+            .await
+            .map_err(|e| TxError::Other(e.to_string()))?;
+        self.blockhash = Some(bh);
+        self.sent.clear();
+        Ok(())
     }
 
     pub fn payer(&self) -> &Keypair {

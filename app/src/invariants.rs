@@ -6,7 +6,7 @@ use crate::ix;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
 use bulwark::engine::audit;
-use bulwark::state::{InsuranceFund, MarketRef};
+use bulwark::state::{InsuranceFund, InsuranceLedger, MarketRef};
 
 /// One violated invariant, in words.
 pub type Violation = String;
@@ -58,6 +58,26 @@ pub async fn check_all(chain: &mut EmbeddedChain, markets: &[Pubkey]) -> Vec<Vio
     if !fund.is_empty() {
         let vault = chain.token_balance(&ix::insurance_vault_pda()).await;
         v.extend(check_insurance_data(&fund, vault));
+        let ledger = chain.account_data(&ix::insurance_ledger_pda()).await;
+        if let Some(false) = ledger_ok(&fund, &ledger) {
+            v.push("insurance: the ledger ring buffer does not match the fund's hash chain".into());
+        }
     }
     v
+}
+
+/// Verifies the ring buffer against the fund (None if the ledger is not
+/// at full size yet).
+pub fn ledger_ok(fund: &[u8], ledger: &[u8]) -> Option<bool> {
+    let fsz = core::mem::size_of::<InsuranceFund>();
+    let lsz = core::mem::size_of::<InsuranceLedger>();
+    if fund.len() < 8 + fsz
+        || ledger.len() < 8 + lsz
+        || &ledger[..8] != InsuranceLedger::DISCRIMINATOR
+    {
+        return None;
+    }
+    let f: InsuranceFund = bytemuck::pod_read_unaligned(&fund[8..8 + fsz]);
+    let l: Box<InsuranceLedger> = Box::new(bytemuck::pod_read_unaligned(&ledger[8..8 + lsz]));
+    Some(bulwark::engine::insurance::verify_ring(&l, &f))
 }

@@ -6,9 +6,11 @@
 pub mod bootstrap;
 pub mod bridge;
 pub mod chain;
+pub mod chain_trait;
 pub mod config;
 pub mod invariants;
 pub mod ix;
+pub mod keeper;
 pub mod pyth;
 pub mod simulate;
 

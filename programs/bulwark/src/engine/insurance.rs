@@ -117,3 +117,34 @@ pub fn verify_chain(entries: &[InsuranceLedgerEntry]) -> Option<[u8; 32]> {
     }
     Some(h)
 }
+
+/// Checks the ring buffer against the fund: the entries it holds are
+/// consecutive, each one's hash is the hash of the previous one and itself,
+/// and the newest one's hash is the fund's chain head. While no entry has
+/// been evicted (count <= capacity) this recomputes the whole chain from
+/// zero.
+pub fn verify_ring(ledger: &crate::state::InsuranceLedger, fund: &InsuranceFund) -> bool {
+    use crate::state::LEDGER_CAPACITY;
+    let count = ledger.count;
+    if count != fund.ledger_seq {
+        return false;
+    }
+    if count == 0 {
+        return fund.hash_chain == [0u8; 32];
+    }
+    let first = count.saturating_sub(LEDGER_CAPACITY as u64);
+    let mut prev: Option<[u8; 32]> = if first == 0 { Some([0u8; 32]) } else { None };
+    for seq in first..count {
+        let r = &ledger.entries[(seq as usize) % LEDGER_CAPACITY];
+        if r.seq != seq {
+            return false;
+        }
+        if let Some(p) = prev {
+            if chain_hash(&p, &r.entry()) != r.hash_after {
+                return false;
+            }
+        }
+        prev = Some(r.hash_after);
+    }
+    prev == Some(fund.hash_chain)
+}

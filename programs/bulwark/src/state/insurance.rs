@@ -150,13 +150,33 @@ pub struct LedgerRecord {
     pub unix_ts: i64,
     pub amount: u64,
     pub balance_after: u64,
+    pub shares_after: u64,
+    pub total_inflows_after: u64,
     pub kind: u8,
     pub padding: [u8; 7],
     pub market: Pubkey,
     pub counterparty: Pubkey,
     pub hash_after: [u8; 32],
 }
-const_assert_eq!(core::mem::size_of::<LedgerRecord>(), 48 + 96);
+const_assert_eq!(core::mem::size_of::<LedgerRecord>(), 64 + 96);
+
+impl LedgerRecord {
+    pub fn entry(&self) -> InsuranceLedgerEntry {
+        InsuranceLedgerEntry {
+            seq: self.seq,
+            slot: self.slot,
+            unix_ts: self.unix_ts,
+            kind: self.kind,
+            market: self.market,
+            counterparty: self.counterparty,
+            amount: self.amount,
+            balance_after: self.balance_after,
+            shares_after: self.shares_after,
+            total_inflows_after: self.total_inflows_after,
+            hash_after: self.hash_after,
+        }
+    }
+}
 
 /// The insurance ledger's ring buffer (PDA `["insurance_ledger"]`): the
 /// last `LEDGER_CAPACITY` entries; `entries[seq % capacity]`.
@@ -172,7 +192,7 @@ pub struct InsuranceLedger {
 }
 const_assert_eq!(
     core::mem::size_of::<InsuranceLedger>(),
-    48 + 144 * LEDGER_CAPACITY
+    48 + 160 * LEDGER_CAPACITY
 );
 
 impl InsuranceLedger {
@@ -186,6 +206,8 @@ impl InsuranceLedger {
             unix_ts: e.unix_ts,
             amount: e.amount,
             balance_after: e.balance_after,
+            shares_after: e.shares_after,
+            total_inflows_after: e.total_inflows_after,
             kind: e.kind,
             padding: [0; 7],
             market: e.market,

@@ -1,0 +1,298 @@
+//! The keeper: liquidation, takeover, insurance cover, ADL, funding, fee
+//! sweeps, tightening and insurance audits. Two phases per round: a cheap
+//! scan of one fetched market account finds candidates; each candidate's
+//! market is then fetched again and recomputed with the program's own
+//! engine (on an in-memory copy) before anything is sent. A seat whose
+//! transaction fails is backed off for a few rounds.
+
+use crate::chain_trait::Chain;
+use crate::ix;
+use anchor_lang::prelude::Pubkey;
+use bulwark::engine::liquidation::{self, cover_available};
+use bulwark::engine::sandbox::MarketBuf;
+use bulwark::engine::{adl, margin};
+use bulwark::state::{InsuranceFund, MarketRef};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::collections::HashMap;
+
+/// What the keeper did, for logs and summaries.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Action {
+    Liquidated {
+        trader: String,
+        closed_lots: u64,
+        partial: bool,
+        fee: u64,
+    },
+    TookOver {
+        trader: String,
+        lots: u64,
+        price: u64,
+    },
+    CoveredBankruptcy {
+        trader: String,
+        amount: u64,
+    },
+    Deleveraged {
+        trader: String,
+        lots: u64,
+        deficit: u64,
+        counterparties: u32,
+        socialized: bool,
+    },
+    FundingUpdated,
+    FeesSwept,
+    TighteningUpdated,
+    InsuranceAudited,
+    Failed {
+        what: String,
+        error: String,
+    },
+}
+
+pub struct Keeper {
+    pub kp: Keypair,
+    pub market: Pubkey,
+    pub treasury: Pubkey,
+    /// round number until which a seat owner is skipped after a failure.
+    backoff: HashMap<Pubkey, u64>,
+    round: u64,
+}
+
+fn fund_balance(data: &[u8]) -> u64 {
+    if data.len() < 8 + core::mem::size_of::<InsuranceFund>() {
+        return 0;
+    }
+    let f: &InsuranceFund =
+        bytemuck::from_bytes(&data[8..8 + core::mem::size_of::<InsuranceFund>()]);
+    f.balance
+}
+
+/// What a seat needs, computed with the engine at the mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Liquidate,
+    Bankrupt,
+}
+
+fn needs(m: &MarketRef) -> Vec<(Pubkey, Need)> {
+    let st = &m.header.state;
+    let cfg = &m.header.config;
+    let price = margin::risk_price(st);
+    if price == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in m.seats.iter().filter(|s| !s.is_free()) {
+        let Ok(e) = margin::equity(s, st, cfg.base_lots_per_unit, price, true) else {
+            continue;
+        };
+        if e < 0 {
+            out.push((s.owner, Need::Bankrupt));
+        } else if s.base_lots != 0
+            && margin::maint_health(cfg, st, s, price)
+                .map(|h| h < 0)
+                .unwrap_or(false)
+        {
+            out.push((s.owner, Need::Liquidate));
+        }
+    }
+    out
+}
+
+impl Keeper {
+    pub fn new(kp: Keypair, market: Pubkey, treasury: Pubkey) -> Self {
+        Self {
+            kp,
+            market,
+            treasury,
+            backoff: HashMap::new(),
+            round: 0,
+        }
+    }
+
+    async fn fresh<C: Chain>(&self, chain: &mut C) -> MarketBuf {
+        MarketBuf::from_account_data(&chain.account_data(&self.market).await)
+    }
+
+    fn label(owner: &Pubkey) -> String {
+        let s = owner.to_string();
+        s[..8.min(s.len())].to_string()
+    }
+
+    /// One round over the market; `labels` names traders in the actions.
+    pub async fn round<C: Chain>(
+        &mut self,
+        chain: &mut C,
+        labels: &HashMap<Pubkey, String>,
+    ) -> Vec<Action> {
+        self.round += 1;
+        let mut actions = Vec::new();
+        let name = |k: &Pubkey| labels.get(k).cloned().unwrap_or_else(|| Self::label(k));
+        // Phase 1: one fetch, cheap scan.
+        let scan = self.fresh(chain).await;
+        let candidates = match MarketRef::from_bytes(scan.bytes()) {
+            Ok(m) => needs(&m),
+            Err(_) => return actions,
+        };
+        let keeper = self.kp.pubkey();
+        for (owner, _) in candidates {
+            if owner == keeper || self.backoff.get(&owner).is_some_and(|r| *r > self.round) {
+                continue;
+            }
+            // Phase 2: refetch and recompute before each step.
+            for _step in 0..4 {
+                let now = chain.unix_time().await;
+                let mut buf = self.fresh(chain).await;
+                let fund = fund_balance(&chain.account_data(&ix::insurance_pda()).await);
+                let m = buf.view_ref();
+                let Some(need) = needs(&m).iter().find(|(o, _)| *o == owner).map(|(_, n)| *n)
+                else {
+                    break;
+                };
+                let Ok(seat) = bulwark::engine::collateral::seat_of(m.seats, &owner) else {
+                    break;
+                };
+                let base = m.seats[seat].base_lots;
+                let available = cover_available(&m.header.config, &m.header.waterfall, fund, now);
+                let keeper_seat = bulwark::engine::collateral::seat_of(m.seats, &keeper).ok();
+                drop(m);
+                let (ixs, predicted): (Vec<_>, Option<Action>) = match need {
+                    Need::Liquidate => {
+                        let Some(k) = keeper_seat else { break };
+                        let mut v = buf.view();
+                        match liquidation::liquidate(&mut v, seat, k, now, &mut |_| {}) {
+                            Ok(o) if o.closed_lots > 0 || o.restored_by_cancel => (
+                                vec![ix::liquidate(&keeper, &self.market, &owner)],
+                                Some(Action::Liquidated {
+                                    trader: name(&owner),
+                                    closed_lots: o.closed_lots,
+                                    partial: o.partial,
+                                    fee: o.fee,
+                                }),
+                            ),
+                            _ => {
+                                // Book too thin: take it over if our margin allows.
+                                let mut b2 = self.fresh(chain).await;
+                                match liquidation::takeover(&mut b2.view(), seat, k, now) {
+                                    Ok((o, price)) => (
+                                        vec![ix::takeover(&keeper, &self.market, &owner)],
+                                        Some(Action::TookOver {
+                                            trader: name(&owner),
+                                            lots: o.closed_lots,
+                                            price,
+                                        }),
+                                    ),
+                                    Err(_) => {
+                                        (vec![ix::liquidate(&keeper, &self.market, &owner)], None)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Need::Bankrupt if available > 0 => {
+                        let mut v = buf.view();
+                        match liquidation::cover_bankruptcy(&mut v, seat, available, now) {
+                            Ok(amount) => (
+                                vec![ix::cover_bankruptcy(&self.market, &owner)],
+                                Some(Action::CoveredBankruptcy {
+                                    trader: name(&owner),
+                                    amount,
+                                }),
+                            ),
+                            Err(_) => break,
+                        }
+                    }
+                    Need::Bankrupt if base != 0 => {
+                        let mut v = buf.view();
+                        match adl::auto_deleverage(&mut v, seat, available, now, &mut |_| {}) {
+                            Ok(o) => (
+                                vec![ix::auto_deleverage(&self.market, &owner)],
+                                Some(Action::Deleveraged {
+                                    trader: name(&owner),
+                                    lots: o.lots,
+                                    deficit: o.deficit,
+                                    counterparties: o.counterparties,
+                                    socialized: o.socialized,
+                                }),
+                            ),
+                            Err(_) => break,
+                        }
+                    }
+                    Need::Bankrupt => break,
+                };
+                match chain.send(&ixs, &[&self.kp]).await {
+                    Ok(_) => {
+                        if let Some(a) = predicted {
+                            actions.push(a);
+                        } else {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        self.backoff.insert(owner, self.round + 3);
+                        actions.push(Action::Failed {
+                            what: format!("{:?} {}", need, name(&owner)),
+                            error: e.to_string(),
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+        // Housekeeping: funding when due, tightening, fee sweeps.
+        let now = chain.unix_time().await;
+        let buf = self.fresh(chain).await;
+        if let Ok(m) = MarketRef::from_bytes(buf.bytes()) {
+            let st = &m.header.state;
+            if now - st.last_funding_ts >= m.header.config.funding_interval_secs as i64 {
+                if chain
+                    .send(&[ix::update_funding(&self.market)], &[&self.kp])
+                    .await
+                    .is_ok()
+                {
+                    actions.push(Action::FundingUpdated);
+                }
+            }
+            let unswept = st.unswept_insurance_fees
+                + st.unswept_treasury_fees
+                + m.header.waterfall.unswept_liquidation_fees;
+            if unswept > 0 && self.round % 10 == 0 {
+                if chain
+                    .send(&[ix::sweep_fees(&self.market, &self.treasury)], &[&self.kp])
+                    .await
+                    .is_ok()
+                {
+                    actions.push(Action::FeesSwept);
+                }
+            }
+        }
+        let before = MarketRef::from_bytes(buf.bytes())
+            .map(|m| m.header.waterfall.tightening_level)
+            .unwrap_or(0);
+        if chain
+            .send(&[ix::update_tightening(&self.market)], &[&self.kp])
+            .await
+            .is_ok()
+        {
+            let after = self.fresh(chain).await;
+            if MarketRef::from_bytes(after.bytes())
+                .map(|m| m.header.waterfall.tightening_level)
+                .unwrap_or(0)
+                != before
+            {
+                actions.push(Action::TighteningUpdated);
+            }
+        }
+        if self.round % 20 == 0
+            && chain
+                .send(&[ix::audit_insurance()], &[&self.kp])
+                .await
+                .is_ok()
+        {
+            actions.push(Action::InsuranceAudited);
+        }
+        actions
+    }
+}
