@@ -182,8 +182,14 @@ impl EmbeddedChain {
         self.sent.insert(key);
         let bh = self.blockhash.expect("blockhash set above");
         let mut all: Vec<&Keypair> = vec![&self.ctx.payer];
+        // Only keys the instructions need as signers sign (a surplus signer
+        // would make the transaction invalid).
         for s in signers {
-            if s.pubkey() != payer {
+            let k = s.pubkey();
+            let needed = ixs
+                .iter()
+                .any(|ix| ix.accounts.iter().any(|a| a.pubkey == k && a.is_signer));
+            if k != payer && needed && !all.iter().any(|x| x.pubkey() == k) {
                 all.push(s);
             }
         }

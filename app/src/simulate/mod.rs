@@ -6,6 +6,7 @@
 
 mod calm;
 mod collateral;
+mod crash;
 
 use crate::bootstrap::{bootstrap, set_oracle, Deployment};
 use crate::chain::EmbeddedChain;
@@ -30,6 +31,12 @@ pub enum Scenario {
     Calm,
     /// Traders deposit, the index moves, traders withdraw.
     Collateral,
+    /// An 18 % slide: liquidations, takeovers, insurance cover.
+    Crash,
+    /// A 22 % gap with a small insurance fund: bankruptcy and ADL.
+    GapCrash,
+    /// The same gap on a socialized-loss market.
+    CrashSocialized,
 }
 
 impl std::str::FromStr for Scenario {
@@ -38,8 +45,11 @@ impl std::str::FromStr for Scenario {
         match s {
             "calm" => Ok(Scenario::Calm),
             "collateral" => Ok(Scenario::Collateral),
+            "crash" => Ok(Scenario::Crash),
+            "gap-crash" => Ok(Scenario::GapCrash),
+            "crash-socialized" => Ok(Scenario::CrashSocialized),
             other => Err(format!(
-                "unknown scenario {other:?} (available: calm, collateral)"
+                "unknown scenario {other:?} (available: calm, collateral, crash, gap-crash, crash-socialized)"
             )),
         }
     }
@@ -105,9 +115,33 @@ pub struct Summary {
     pub index_path_usd: Vec<f64>,
     /// USD, mark after each refresh.
     pub mark_path_usd: Vec<f64>,
+    /// Liquidations on the book (any size) and how many were partial.
+    pub liquidations: u32,
+    pub partial_liquidations: u32,
+    /// Keeper takeovers.
+    pub takeovers: u32,
+    /// Insurance covers of a bankrupt seat.
+    pub bankruptcies: u32,
+    pub adl_events: u32,
+    pub socialized_loss_events: u32,
+    pub insurance: InsuranceSummary,
+    pub keeper_actions: Vec<crate::keeper::Action>,
     pub invariant_checks: u32,
     pub invariants_ok: bool,
     pub violations: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct InsuranceSummary {
+    /// USD.
+    pub start: f64,
+    pub end: f64,
+    /// USD by source / cause.
+    pub inflows: std::collections::BTreeMap<String, f64>,
+    pub outflows: std::collections::BTreeMap<String, f64>,
+    pub ledger_entries: u64,
+    /// The on-chain ring buffer recomputes to the fund's hash chain.
+    pub hash_chain_ok: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -329,15 +363,18 @@ impl Sim {
         let (market, treasury) = (self.market(), self.dep.treasury);
         let data = self.market_data().await;
         let st = MarketRef::from_bytes(&data).map_err(err)?.header.state;
-        if st.unswept_insurance_fees + st.unswept_treasury_fees == 0 {
+        let liq = MarketRef::from_bytes(&data)
+            .map_err(err)?
+            .header
+            .waterfall
+            .unswept_liquidation_fees;
+        if st.unswept_insurance_fees + st.unswept_treasury_fees + liq == 0 {
             return Ok(());
         }
         self.chain
             .send(&[ix::sweep_fees(&market, &treasury)], &[])
             .await
             .map_err(err)?;
-        self.summary.insurance_fees_swept_usd += st.unswept_insurance_fees as f64 / 1e6;
-        self.summary.treasury_fees_swept_usd += st.unswept_treasury_fees as f64 / 1e6;
         self.log(format!(
             "sweep_fees: {:.4} USD to insurance, {:.4} USD to treasury",
             st.unswept_insurance_fees as f64 / 1e6,
@@ -371,6 +408,9 @@ impl Sim {
             }
         }
         self.summary.fees_usd = st.total_fees as f64 / 1e6;
+        let treasury = self.dep.treasury;
+        self.summary.treasury_fees_swept_usd =
+            self.chain.token_balance(&treasury).await as f64 / 1e6;
         self.summary.open_interest_lots = st.open_interest_lots;
         let vault = self
             .chain
@@ -378,8 +418,44 @@ impl Sim {
             .await;
         self.summary.vault_usd = vault as f64 / 1e6;
         self.summary.steps = self.step;
+        self.insurance_summary().await;
         self.summary.invariants_ok = self.summary.violations.is_empty();
         Ok(())
+    }
+
+    async fn fund(&mut self) -> Option<bulwark::state::InsuranceFund> {
+        let d = self.chain.account_data(&ix::insurance_pda()).await;
+        let n = core::mem::size_of::<bulwark::state::InsuranceFund>();
+        (d.len() >= 8 + n).then(|| bytemuck::pod_read_unaligned(&d[8..8 + n]))
+    }
+
+    async fn insurance_summary(&mut self) {
+        use bulwark::state::{inflow, outflow};
+        let Some(f) = self.fund().await else { return };
+        let ins = &mut self.summary.insurance;
+        ins.end = f.balance as f64 / 1e6;
+        for (name, i) in [
+            ("fee_share", inflow::FEE_SHARE),
+            ("liquidation_fee", inflow::LIQUIDATION_FEE),
+            ("protocol_deposit", inflow::PROTOCOL_DEPOSIT),
+            ("staker_deposit", inflow::STAKER_DEPOSIT),
+            ("donation", inflow::DONATION),
+        ] {
+            ins.inflows.insert(name.into(), f.inflows[i] as f64 / 1e6);
+        }
+        for (name, i) in [
+            ("bankruptcy_cover", outflow::BANKRUPTCY_COVER),
+            ("unstake", outflow::UNSTAKE),
+        ] {
+            ins.outflows.insert(name.into(), f.outflows[i] as f64 / 1e6);
+        }
+        ins.ledger_entries = f.ledger_seq;
+        self.summary.insurance_fees_swept_usd =
+            (f.inflows[inflow::FEE_SHARE] + f.inflows[inflow::LIQUIDATION_FEE]) as f64 / 1e6;
+        let fund = self.chain.account_data(&ix::insurance_pda()).await;
+        let ledger = self.chain.account_data(&ix::insurance_ledger_pda()).await;
+        self.summary.insurance.hash_chain_ok =
+            invariants::ledger_ok(&fund, &ledger).unwrap_or(false);
     }
 }
 
@@ -389,6 +465,13 @@ pub async fn run(
     scenario: Scenario,
     out: Option<Box<dyn std::io::Write>>,
 ) -> Result<Summary, String> {
+    let mut cfg = cfg.clone();
+    if scenario == Scenario::CrashSocialized {
+        for m in &mut cfg.markets {
+            m.waterfall_mode = "socialized".into();
+        }
+    }
+    let cfg = &cfg;
     let mut chain = EmbeddedChain::start(vec![]).await;
     let dep = bootstrap(&mut chain, cfg).await?;
     let market = dep.markets.first().ok_or("the config lists no market")?;
@@ -413,6 +496,10 @@ pub async fn run(
     match scenario {
         Scenario::Calm => calm::run(&mut sim).await?,
         Scenario::Collateral => collateral::run(&mut sim).await?,
+        Scenario::Crash => crash::run(&mut sim, crash::Shape::Slide, 40_000.0).await?,
+        Scenario::GapCrash | Scenario::CrashSocialized => {
+            crash::run(&mut sim, crash::Shape::Gap, 3_000.0).await?
+        }
     }
     sim.finish().await?;
     Ok(sim.summary)

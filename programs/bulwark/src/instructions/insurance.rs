@@ -124,16 +124,28 @@ impl StakeAccounts<'_> {
         } else {
             require_keys_eq!(owner, self.staker.key(), ErrorCode::SeatNotFound);
         }
-        let mut st = match self.stake.load_mut() {
-            Ok(s) => s,
-            Err(_) => self.stake.load_init()?,
-        };
+        let mut st = self.stake_mut()?;
         if st.owner == Pubkey::default() {
             st.version = 1;
             st.bump = bump;
             st.owner = owner;
         }
         Ok(())
+    }
+
+    /// The stake record; a record created by this very instruction has no
+    /// discriminator until Anchor writes it on exit, so it loads as new.
+    fn stake_mut(&self) -> Result<core::cell::RefMut<'_, InsuranceStake>> {
+        let is_new = {
+            let info = self.stake.to_account_info();
+            let data = info.try_borrow_data()?;
+            data[..8].iter().all(|b| *b == 0)
+        };
+        if is_new {
+            self.stake.load_init()
+        } else {
+            self.stake.load_mut()
+        }
     }
 
     fn record(&self, entry: InsuranceLedgerEntry) -> Result<()> {
@@ -160,7 +172,7 @@ pub fn stake(ctx: Context<StakeAccounts>, amount: u64) -> Result<()> {
     )?;
     let (shares, entry, total, balance) = {
         let mut fund = ctx.accounts.insurance.load_mut()?;
-        let mut st = ctx.accounts.stake.load_mut()?;
+        let mut st = ctx.accounts.stake_mut()?;
         let shares = staking::shares_for_deposit(amount, fund.total_shares, fund.balance)?;
         require!(shares > 0, ErrorCode::DepositTooSmall);
         st.shares = st.shares.safe_add(shares)?;
@@ -199,7 +211,7 @@ pub fn request_unstake(ctx: Context<StakeAccounts>, shares: u64) -> Result<()> {
     ctx.accounts.authorize(ctx.bumps.stake)?;
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.insurance.load_mut()?;
-    let mut st = ctx.accounts.stake.load_mut()?;
+    let mut st = ctx.accounts.stake_mut()?;
     require!(st.unstake_shares == 0, ErrorCode::UnstakePending);
     require!(shares <= st.shares, ErrorCode::InsufficientShares);
     let value = staking::value_of_shares(shares, fund.total_shares, fund.balance)?;
@@ -221,7 +233,7 @@ pub fn withdraw_unstake(ctx: Context<StakeAccounts>) -> Result<()> {
     let clock = Clock::get()?;
     let (amount, entry, event) = {
         let mut fund = ctx.accounts.insurance.load_mut()?;
-        let mut st = ctx.accounts.stake.load_mut()?;
+        let mut st = ctx.accounts.stake_mut()?;
         require!(st.unstake_shares > 0, ErrorCode::NoUnstakePending);
         staking::require_cooldown_over(
             st.unstake_requested_ts,
