@@ -148,11 +148,12 @@ impl EmbeddedChain {
     }
 
     /// Sends one transaction paid by the chain's payer and signed by `signers`.
-    pub async fn send(
+    /// Builds and signs a transaction paid by the chain's payer.
+    async fn build_tx(
         &mut self,
         ixs: &[Instruction],
         signers: &[&Keypair],
-    ) -> Result<TxOk, TxError> {
+    ) -> Result<Transaction, TxError> {
         let payer = self.ctx.payer.pubkey();
         // Same instructions under the same blockhash would be the same
         // transaction (rejected as already processed): only then wait for a
@@ -193,7 +194,56 @@ impl EmbeddedChain {
                 all.push(s);
             }
         }
-        let tx = Transaction::new_signed_with_payer(ixs, Some(&payer), &all, bh);
+        Ok(Transaction::new_signed_with_payer(
+            ixs,
+            Some(&payer),
+            &all,
+            bh,
+        ))
+    }
+
+    /// Sends one transaction paid by the chain's payer and signed by `signers`.
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxOk, TxError> {
+        let tx = self.build_tx(ixs, signers).await?;
+        self.process(tx).await
+    }
+
+    /// Like `send`, and also returns the program's `emit_cpi!` events
+    /// (the data of its self-invocations after Anchor's event tag: an
+    /// 8-byte event discriminator and the Borsh-encoded event), read from a
+    /// simulation of the same transaction just before it is processed.
+    pub async fn send_with_events(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(TxOk, Vec<Vec<u8>>), TxError> {
+        let tx = self.build_tx(ixs, signers).await?;
+        let sim = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await
+            .map_err(classify)?;
+        let mut events = Vec::new();
+        if let Some(details) = sim.simulation_details {
+            for inner in details.inner_instructions.unwrap_or_default() {
+                for ii in inner {
+                    let d = &ii.instruction.data;
+                    if d.len() >= 16 && &d[..8] == anchor_lang::event::EVENT_IX_TAG_LE {
+                        events.push(d[8..].to_vec());
+                    }
+                }
+            }
+        }
+        let ok = self.process(tx).await?;
+        Ok((ok, events))
+    }
+
+    async fn process(&mut self, tx: Transaction) -> Result<TxOk, TxError> {
         let r = self
             .ctx
             .banks_client
