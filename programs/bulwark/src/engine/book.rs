@@ -8,13 +8,12 @@ use crate::state::{Order, Seat};
 use anchor_lang::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
-#[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum Side {
     /// Buy.
-    Bid = 0,
+    Bid,
     /// Sell.
-    Ask = 1,
+    Ask,
 }
 
 impl Side {

@@ -13,19 +13,18 @@ use crate::state::{order_flags, MarketConfig, MarketMut, MarketState, MarketStat
 use anchor_lang::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
-#[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum OrderType {
     /// Matches what crosses, rests the remainder.
-    Limit = 0,
+    Limit,
     /// Rests only; an order that would cross is rejected (it does not slide).
-    PostOnly = 1,
+    PostOnly,
     /// Matches what crosses up to its price, cancels the remainder.
-    ImmediateOrCancel = 2,
+    ImmediateOrCancel,
     /// Immediate-or-cancel with the band edge as its limit price.
-    Market = 3,
+    Market,
     /// Fills completely at once or fails (and changes nothing).
-    FillOrKill = 4,
+    FillOrKill,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]

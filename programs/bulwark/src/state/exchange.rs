@@ -2,6 +2,7 @@
 //! every market parameter must respect, and the queue of timelocked changes.
 
 use crate::math::{MAX_PENDING_CHANGES, PPM};
+use anchor_lang::prelude::borsh::{BorshDeserialize, BorshSerialize};
 use anchor_lang::prelude::*;
 use static_assertions::const_assert_eq;
 
@@ -20,7 +21,8 @@ pub mod pause {
 /// are checked against them; the bounds themselves are checked against the
 /// hard limits in `math::constants::limits`.
 #[zero_copy]
-#[derive(Debug, Default, AnchorSerialize, AnchorDeserialize, PartialEq, Eq)]
+#[derive(Debug, Default, BorshSerialize, BorshDeserialize, PartialEq, Eq)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct ParamBounds {
     /// ppm of notional; highest allowed taker fee.
     pub max_taker_fee_ppm: i32,

@@ -7,14 +7,14 @@
 use super::{Order, Seat};
 use crate::error::ErrorCode;
 use crate::math::{PodI128, MAX_ORACLE_FEEDS, MAX_RISK_TIERS};
+use anchor_lang::prelude::borsh::{BorshDeserialize, BorshSerialize};
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 use static_assertions::const_assert_eq;
 
 pub const MARKET_VERSION: u8 = 1;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
-#[borsh(use_discriminant = true)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum MarketStatus {
     /// Everything allowed.
@@ -38,8 +38,7 @@ impl TryFrom<u8> for MarketStatus {
 }
 
 /// What happens to a deficit the insurance fund cannot cover.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
-#[borsh(use_discriminant = true)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum WaterfallMode {
     /// Close the bankrupt position against top-ranked profitable positions.
@@ -61,7 +60,8 @@ impl TryFrom<u8> for WaterfallMode {
 
 /// A position-notional bracket and its margin rates.
 #[zero_copy]
-#[derive(Debug, Default, AnchorSerialize, AnchorDeserialize, PartialEq, Eq)]
+#[derive(Debug, Default, BorshSerialize, BorshDeserialize, PartialEq, Eq)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct RiskTier {
     /// quote atoms; positions with notional up to this fall in this tier.
     pub max_notional: u64,
@@ -73,7 +73,8 @@ pub struct RiskTier {
 const_assert_eq!(core::mem::size_of::<RiskTier>(), 16);
 
 #[zero_copy]
-#[derive(Debug, Default, AnchorSerialize, AnchorDeserialize, PartialEq, Eq)]
+#[derive(Debug, Default, BorshSerialize, BorshDeserialize, PartialEq, Eq)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct OracleConfig {
     /// Pyth price accounts; the first `num_feeds` are used.
     pub feeds: [Pubkey; MAX_ORACLE_FEEDS],
@@ -93,7 +94,8 @@ const_assert_eq!(core::mem::size_of::<OracleConfig>(), 112);
 /// Everything the operator configures about a market. All of it is checked
 /// against the exchange's bounds (`engine::params::validate_market_config`).
 #[zero_copy]
-#[derive(Debug, AnchorSerialize, AnchorDeserialize, PartialEq, Eq)]
+#[derive(Debug, BorshSerialize, BorshDeserialize, PartialEq, Eq)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct MarketConfig {
     pub oracle: OracleConfig,
     pub tiers: [RiskTier; MAX_RISK_TIERS],

@@ -5,8 +5,7 @@
 use crate::error::ErrorCode;
 use anchor_lang::prelude::*;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
-#[borsh(use_discriminant = true)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u16)]
 pub enum ParamKey {
     // ---- market parameters (target = the market) ----
