@@ -178,4 +178,24 @@ async fn hash_chain_recomputes_from_emitted_events_and_staking_rules_hold() {
     assert!(verify_chain(&tampered).is_none());
     let markets: Vec<_> = dep.markets.iter().map(|m| m.key).collect();
     assert!(invariants::check_all(&mut chain, &markets).await.is_empty());
+
+    // The auditor's report adds up, events included.
+    let report = bulwark_app::audit::audit(&mut chain, &markets, Some(&all_entries)).await;
+    assert!(report.ok, "{:?}", report.problems);
+    assert_eq!(report.events_chain_ok, Some(true));
+    assert_eq!(report.ledger_entries, all_entries.len() as u64);
+    // Missing one event is detected.
+    let report = bulwark_app::audit::audit(&mut chain, &markets, Some(&all_entries[1..])).await;
+    assert!(!report.ok);
+    // Tokens sent to the vault without a ledger entry are flagged until
+    // audit_insurance records them as a donation.
+    chain
+        .mint_to(&mint, &ix::insurance_vault_pda(), 7)
+        .await
+        .unwrap();
+    let report = bulwark_app::audit::audit(&mut chain, &markets, None).await;
+    assert!(!report.ok && !report.vault_reconciled);
+    chain.send(&[ix::audit_insurance()], &[]).await.unwrap();
+    let report = bulwark_app::audit::audit(&mut chain, &markets, None).await;
+    assert!(report.ok, "{:?}", report.problems);
 }
