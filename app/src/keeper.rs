@@ -157,7 +157,6 @@ impl Keeper {
                 let base = m.seats[seat].base_lots;
                 let available = cover_available(&m.header.config, &m.header.waterfall, fund, now);
                 let keeper_seat = bulwark::engine::collateral::seat_of(m.seats, &keeper).ok();
-                drop(m);
                 let (ixs, predicted): (Vec<_>, Option<Action>) = match need {
                     Need::Liquidate => {
                         let Some(k) = keeper_seat else { break };
@@ -246,26 +245,27 @@ impl Keeper {
         let buf = self.fresh(chain).await;
         if let Ok(m) = MarketRef::from_bytes(buf.bytes()) {
             let st = &m.header.state;
-            if now - st.last_funding_ts >= m.header.config.funding_interval_secs as i64 {
-                if chain
+            let funding_due =
+                now - st.last_funding_ts >= m.header.config.funding_interval_secs as i64;
+            if funding_due
+                && chain
                     .send(&[ix::update_funding(&self.market)], &[&self.kp])
                     .await
                     .is_ok()
-                {
-                    actions.push(Action::FundingUpdated);
-                }
+            {
+                actions.push(Action::FundingUpdated);
             }
             let unswept = st.unswept_insurance_fees
                 + st.unswept_treasury_fees
                 + m.header.waterfall.unswept_liquidation_fees;
-            if unswept > 0 && self.round % 10 == 0 {
-                if chain
+            let sweep_due = unswept > 0 && self.round.is_multiple_of(10);
+            if sweep_due
+                && chain
                     .send(&[ix::sweep_fees(&self.market, &self.treasury)], &[&self.kp])
                     .await
                     .is_ok()
-                {
-                    actions.push(Action::FeesSwept);
-                }
+            {
+                actions.push(Action::FeesSwept);
             }
         }
         let before = MarketRef::from_bytes(buf.bytes())
@@ -285,7 +285,7 @@ impl Keeper {
                 actions.push(Action::TighteningUpdated);
             }
         }
-        if self.round % 20 == 0
+        if self.round.is_multiple_of(20)
             && chain
                 .send(&[ix::audit_insurance()], &[&self.kp])
                 .await
