@@ -159,11 +159,13 @@ pub fn set_exchange_pause(admin: &Pubkey, flags: u8) -> Instruction {
     )
 }
 
+/// The insurance fund is always passed (needed for `ParamKey::Insurance*`).
 fn change_param(admin: &Pubkey, market: Option<&Pubkey>) -> bulwark::accounts::ChangeParam {
     bulwark::accounts::ChangeParam {
         admin: *admin,
         exchange: exchange_pda(),
         market: market.copied(),
+        insurance: Some(insurance_pda()),
     }
 }
 

@@ -156,4 +156,6 @@ pub enum ErrorCode {
     LedgerNotReady,
     #[msg("A deposit this small buys no shares")]
     DepositTooSmall,
+    #[msg("This parameter belongs to the insurance fund: pass the insurance account")]
+    InsuranceRequired,
 }

@@ -4,7 +4,7 @@
 
 use crate::error::ErrorCode;
 use crate::math::{limits, Cast, BPS, MAX_ORACLE_FEEDS, MAX_RISK_TIERS, PPM};
-use crate::state::{Exchange, MarketConfig, ParamBounds, ParamKey, WaterfallMode};
+use crate::state::{Exchange, InsuranceFund, MarketConfig, ParamBounds, ParamKey, WaterfallMode};
 use anchor_lang::prelude::*;
 
 macro_rules! check {
@@ -265,6 +265,61 @@ pub fn write_exchange_param(e: &mut Exchange, key: ParamKey, v: i64) -> Result<(
     Ok(())
 }
 
+/// Current value of an insurance-fund parameter.
+pub fn read_insurance_param(f: &InsuranceFund, key: ParamKey) -> Result<i64> {
+    use ParamKey::*;
+    Ok(match key {
+        InsuranceUnstakeCooldownSecs => f.unstake_cooldown_secs,
+        InsuranceTightenCoverageBps => f.tighten_coverage_bps as i64,
+        InsuranceReduceOnlyCoverageBps => f.reduce_only_coverage_bps as i64,
+        InsuranceCoverageHysteresisBps => f.coverage_hysteresis_bps as i64,
+        InsuranceTightenedImMultiplierPpm => f.tightened_im_multiplier_ppm as i64,
+        _ => return err!(ErrorCode::UnknownParam),
+    })
+}
+
+/// Sets an insurance-fund parameter within the protocol's hard limits
+/// (reduce-only threshold below the tightening threshold).
+pub fn write_insurance_param(f: &mut InsuranceFund, key: ParamKey, v: i64) -> Result<()> {
+    use ParamKey::*;
+    let mut n = *f;
+    match key {
+        InsuranceUnstakeCooldownSecs => n.unstake_cooldown_secs = v,
+        InsuranceTightenCoverageBps => n.tighten_coverage_bps = v.cast()?,
+        InsuranceReduceOnlyCoverageBps => n.reduce_only_coverage_bps = v.cast()?,
+        InsuranceCoverageHysteresisBps => n.coverage_hysteresis_bps = v.cast()?,
+        InsuranceTightenedImMultiplierPpm => n.tightened_im_multiplier_ppm = v.cast()?,
+        _ => return err!(ErrorCode::UnknownParam),
+    }
+    use ErrorCode::ParamOutOfBounds as E;
+    check!(
+        (limits::MIN_UNSTAKE_COOLDOWN_SECS..=limits::MAX_UNSTAKE_COOLDOWN_SECS)
+            .contains(&n.unstake_cooldown_secs),
+        E
+    );
+    check!(n.tighten_coverage_bps <= limits::MAX_COVERAGE_BPS, E);
+    check!(n.reduce_only_coverage_bps <= n.tighten_coverage_bps, E);
+    check!(
+        n.coverage_hysteresis_bps <= limits::MAX_COVERAGE_HYSTERESIS_BPS,
+        E
+    );
+    check!(
+        (limits::MIN_TIGHTENED_IM_MULTIPLIER_PPM..=limits::MAX_TIGHTENED_IM_MULTIPLIER_PPM)
+            .contains(&n.tightened_im_multiplier_ppm),
+        E
+    );
+    *f = n;
+    Ok(())
+}
+
+/// Validates an insurance change on a copy and reports whether it loosens.
+pub fn insurance_change(f: &InsuranceFund, key: ParamKey, value: i64) -> Result<bool> {
+    let old = read_insurance_param(f, key)?;
+    let mut copy = *f;
+    write_insurance_param(&mut copy, key, value)?;
+    Ok(key.is_loosening(old, value))
+}
+
 /// The market config after setting `key` to `value`, validated against the
 /// bounds, and whether the change loosens risk.
 pub fn market_change(
@@ -284,7 +339,10 @@ pub fn market_change(
 
 /// Apply an exchange-level change to a copy and report whether it loosens.
 pub fn exchange_change(e: &Exchange, key: ParamKey, value: i64) -> Result<bool> {
-    require!(!key.is_market_key(), ErrorCode::UnknownParam);
+    require!(
+        !key.is_market_key() && !key.is_insurance_key(),
+        ErrorCode::UnknownParam
+    );
     let old = read_exchange_param(e, key)?;
     let mut copy = *e;
     write_exchange_param(&mut copy, key, value)?;
@@ -388,5 +446,28 @@ mod tests {
         assert!(loose);
         assert!(market_change(&c, &b, ParamKey::PriceBandBps, 0, 1_000_000).is_err());
         assert!(market_change(&c, &b, ParamKey::TimelockSecs, 0, 100).is_err());
+    }
+
+    #[test]
+    fn insurance_params_are_bounded_and_directed() {
+        let mut f: InsuranceFund = bytemuck::Zeroable::zeroed();
+        f.unstake_cooldown_secs = 7 * 24 * 3600;
+        f.tighten_coverage_bps = 100;
+        f.reduce_only_coverage_bps = 25;
+        f.coverage_hysteresis_bps = 25;
+        f.tightened_im_multiplier_ppm = 1_500_000;
+        // A shorter cooldown loosens; a longer one tightens.
+        assert!(insurance_change(&f, ParamKey::InsuranceUnstakeCooldownSecs, 3_600).unwrap());
+        assert!(
+            !insurance_change(&f, ParamKey::InsuranceUnstakeCooldownSecs, 8 * 24 * 3600).unwrap()
+        );
+        // Outside the hard limits.
+        assert!(insurance_change(&f, ParamKey::InsuranceUnstakeCooldownSecs, 60).is_err());
+        assert!(
+            insurance_change(&f, ParamKey::InsuranceTightenedImMultiplierPpm, 900_000).is_err()
+        );
+        // The reduce-only threshold cannot exceed the tightening threshold.
+        assert!(insurance_change(&f, ParamKey::InsuranceReduceOnlyCoverageBps, 200).is_err());
+        assert!(!insurance_change(&f, ParamKey::InsuranceTightenCoverageBps, 300).unwrap());
     }
 }

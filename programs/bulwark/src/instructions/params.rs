@@ -5,7 +5,8 @@
 //! the exchange account, so every pending change is visible on-chain.
 
 use crate::engine::params::{
-    exchange_change, market_change, read_exchange_param, read_market_param, write_exchange_param,
+    exchange_change, insurance_change, market_change, read_exchange_param, read_insurance_param,
+    read_market_param, write_exchange_param, write_insurance_param,
 };
 use crate::error::ErrorCode;
 use crate::math::{SafeMath, MAX_PENDING_CHANGES};
@@ -23,30 +24,64 @@ pub struct ChangeParam<'info> {
         constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
     )]
     pub market: Option<AccountLoader<'info, Market>>,
+    /// Required for insurance-fund parameters.
+    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    pub insurance: Option<AccountLoader<'info, InsuranceFund>>,
+}
+
+/// Where a validated change goes.
+enum Next {
+    Market(MarketConfig),
+    Exchange,
+    Insurance,
 }
 
 /// Validates a change against the current bounds and says whether it loosens.
 fn prepare(
     ex: &Exchange,
     market: Option<&Market>,
+    fund: Option<&InsuranceFund>,
     key: ParamKey,
     index: u8,
     value: i64,
-) -> Result<(i64, bool, Option<MarketConfig>)> {
+) -> Result<(i64, bool, Next)> {
     if key.is_market_key() {
         let m = market.ok_or_else(|| error!(ErrorCode::MarketRequired))?;
         let old = read_market_param(&m.config, key, index)?;
         let (next, loosens) = market_change(&m.config, &ex.bounds, key, index, value)?;
-        Ok((old, loosens, Some(next)))
+        Ok((old, loosens, Next::Market(next)))
+    } else if key.is_insurance_key() {
+        let f = fund.ok_or_else(|| error!(ErrorCode::InsuranceRequired))?;
+        let old = read_insurance_param(f, key)?;
+        Ok((old, insurance_change(f, key, value)?, Next::Insurance))
     } else {
         let old = read_exchange_param(ex, key)?;
-        Ok((old, exchange_change(ex, key, value)?, None))
+        Ok((old, exchange_change(ex, key, value)?, Next::Exchange))
     }
 }
 
+/// Writes a validated change.
+fn commit(
+    ex: &mut Exchange,
+    market: Option<&mut Market>,
+    fund: Option<&mut InsuranceFund>,
+    key: ParamKey,
+    value: i64,
+    next: Next,
+) -> Result<()> {
+    match (next, market, fund) {
+        (Next::Market(cfg), Some(m), _) => m.config = cfg,
+        (Next::Insurance, _, Some(f)) => write_insurance_param(f, key, value)?,
+        (Next::Exchange, _, _) => write_exchange_param(ex, key, value)?,
+        _ => return err!(ErrorCode::UnknownParam),
+    }
+    Ok(())
+}
+
 fn target_of(ctx: &Context<ChangeParam>, key: ParamKey) -> Pubkey {
-    match (&ctx.accounts.market, key.is_market_key()) {
-        (Some(m), true) => m.key(),
+    match (&ctx.accounts.market, &ctx.accounts.insurance) {
+        (Some(m), _) if key.is_market_key() => m.key(),
+        (_, Some(f)) if key.is_insurance_key() => f.key(),
         _ => Pubkey::default(),
     }
 }
@@ -59,12 +94,20 @@ pub fn set_param(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> 
         Some(m) => Some(m.load_mut()?),
         None => None,
     };
-    let (old, loosens, next) = prepare(&ex, market.as_deref(), key, index, value)?;
+    let mut fund = match &ctx.accounts.insurance {
+        Some(f) => Some(f.load_mut()?),
+        None => None,
+    };
+    let (old, loosens, next) = prepare(&ex, market.as_deref(), fund.as_deref(), key, index, value)?;
     require!(!loosens, ErrorCode::TimelockRequired);
-    match (next, market.as_deref_mut()) {
-        (Some(cfg), Some(m)) => m.config = cfg,
-        _ => write_exchange_param(&mut ex, key, value)?,
-    }
+    commit(
+        &mut ex,
+        market.as_deref_mut(),
+        fund.as_deref_mut(),
+        key,
+        value,
+        next,
+    )?;
     emit!(ParamChanged {
         target,
         key: key as u16,
@@ -90,7 +133,11 @@ pub fn queue_param_change(
             Some(m) => Some(m.load()?),
             None => None,
         };
-        prepare(&ex, market.as_deref(), key, index, value)?;
+        let fund = match &ctx.accounts.insurance {
+            Some(f) => Some(f.load()?),
+            None => None,
+        };
+        prepare(&ex, market.as_deref(), fund.as_deref(), key, index, value)?;
     }
     let now = Clock::get()?.unix_timestamp;
     let slot = ex
@@ -149,12 +196,27 @@ pub fn apply_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
         Some(m) if key.is_market_key() => Some(m.load_mut()?),
         _ => None,
     };
+    let mut fund = match &ctx.accounts.insurance {
+        Some(f) if key.is_insurance_key() => Some(f.load_mut()?),
+        _ => None,
+    };
     // Re-validated against today's bounds: they may have tightened meanwhile.
-    let (old, _, next) = prepare(&ex, market.as_deref(), key, p.index, p.value)?;
-    match (next, market.as_deref_mut()) {
-        (Some(cfg), Some(m)) => m.config = cfg,
-        _ => write_exchange_param(&mut ex, key, p.value)?,
-    }
+    let (old, _, next) = prepare(
+        &ex,
+        market.as_deref(),
+        fund.as_deref(),
+        key,
+        p.index,
+        p.value,
+    )?;
+    commit(
+        &mut ex,
+        market.as_deref_mut(),
+        fund.as_deref_mut(),
+        key,
+        p.value,
+        next,
+    )?;
     ex.pending[slot as usize] = PendingChange::default();
     emit!(ParamChanged {
         target: p.target,

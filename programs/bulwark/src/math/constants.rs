@@ -60,4 +60,13 @@ pub mod limits {
     /// Largest seat table and book side a market account may hold.
     pub const MAX_SEAT_CAPACITY: u32 = 8_192;
     pub const MAX_BOOK_CAPACITY: u32 = 1_024;
+    /// Unstake cooldown: between one hour and 30 days.
+    pub const MIN_UNSTAKE_COOLDOWN_SECS: i64 = 3_600;
+    pub const MAX_UNSTAKE_COOLDOWN_SECS: i64 = 30 * 24 * 3600;
+    /// Coverage thresholds at most 100 % of open interest; hysteresis at most 10 %.
+    pub const MAX_COVERAGE_BPS: u32 = 10_000;
+    pub const MAX_COVERAGE_HYSTERESIS_BPS: u32 = 1_000;
+    /// Tightened initial margin: between 1x and 5x.
+    pub const MIN_TIGHTENED_IM_MULTIPLIER_PPM: u32 = 1_000_000;
+    pub const MAX_TIGHTENED_IM_MULTIPLIER_PPM: u32 = 5_000_000;
 }

@@ -59,6 +59,17 @@ pub enum ParamKey {
     BoundMaxLiquidationFeePpm = 111,
     BoundMaxFundingCapPpm = 112,
     BoundMinInsuranceFeeSharePpm = 113,
+    // ---- insurance fund parameters (target = the insurance fund) ----
+    /// seconds; lowering it is queued.
+    InsuranceUnstakeCooldownSecs = 200,
+    /// bps of open-interest notional; lowering it is queued.
+    InsuranceTightenCoverageBps = 201,
+    /// bps; lowering it is queued.
+    InsuranceReduceOnlyCoverageBps = 202,
+    /// bps; lowering it is queued.
+    InsuranceCoverageHysteresisBps = 203,
+    /// ppm; lowering it is queued.
+    InsuranceTightenedImMultiplierPpm = 204,
 }
 
 /// Which change of a value loosens risk.
@@ -75,7 +86,7 @@ pub enum Loosens {
 impl ParamKey {
     pub fn from_u16(v: u16) -> Result<Self> {
         use ParamKey::*;
-        const ALL: [ParamKey; 31] = [
+        const ALL: [ParamKey; 36] = [
             TakerFeePpm,
             MakerFeePpm,
             OracleMaxStalenessSecs,
@@ -107,6 +118,11 @@ impl ParamKey {
             BoundMaxLiquidationFeePpm,
             BoundMaxFundingCapPpm,
             BoundMinInsuranceFeeSharePpm,
+            InsuranceUnstakeCooldownSecs,
+            InsuranceTightenCoverageBps,
+            InsuranceReduceOnlyCoverageBps,
+            InsuranceCoverageHysteresisBps,
+            InsuranceTightenedImMultiplierPpm,
         ];
         ALL.iter()
             .copied()
@@ -114,9 +130,13 @@ impl ParamKey {
             .ok_or_else(|| error!(ErrorCode::UnknownParam))
     }
 
-    /// Market keys are below 100, exchange keys from 100.
+    /// Market keys are below 100, exchange keys 100–199, insurance keys from 200.
     pub fn is_market_key(self) -> bool {
         (self as u16) < 100
+    }
+
+    pub fn is_insurance_key(self) -> bool {
+        (self as u16) >= 200
     }
 
     pub fn loosens(self) -> Loosens {
@@ -131,7 +151,12 @@ impl ParamKey {
             | BoundMinInitialMarginPpm
             | BoundMinMaintMarginPpm
             | BoundMinPriceBandBps
-            | BoundMinInsuranceFeeSharePpm => Loosens::Down,
+            | BoundMinInsuranceFeeSharePpm
+            | InsuranceUnstakeCooldownSecs
+            | InsuranceTightenCoverageBps
+            | InsuranceReduceOnlyCoverageBps
+            | InsuranceCoverageHysteresisBps
+            | InsuranceTightenedImMultiplierPpm => Loosens::Down,
             WaterfallMode => Loosens::Any,
             _ => Loosens::Up,
         }
