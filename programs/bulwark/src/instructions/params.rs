@@ -31,7 +31,7 @@ pub struct ChangeParam<'info> {
 
 /// Where a validated change goes.
 enum Next {
-    Market(MarketConfig),
+    Market(Box<MarketConfig>),
     Exchange,
     Insurance,
 }
@@ -49,7 +49,7 @@ fn prepare(
         let m = market.ok_or_else(|| error!(ErrorCode::MarketRequired))?;
         let old = read_market_param(&m.config, key, index)?;
         let (next, loosens) = market_change(&m.config, &ex.bounds, key, index, value)?;
-        Ok((old, loosens, Next::Market(next)))
+        Ok((old, loosens, Next::Market(Box::new(next))))
     } else if key.is_insurance_key() {
         let f = fund.ok_or_else(|| error!(ErrorCode::InsuranceRequired))?;
         let old = read_insurance_param(f, key)?;
@@ -70,7 +70,7 @@ fn commit(
     next: Next,
 ) -> Result<()> {
     match (next, market, fund) {
-        (Next::Market(cfg), Some(m), _) => m.config = cfg,
+        (Next::Market(cfg), Some(m), _) => m.config = *cfg,
         (Next::Insurance, _, Some(f)) => write_insurance_param(f, key, value)?,
         (Next::Exchange, _, _) => write_exchange_param(ex, key, value)?,
         _ => return err!(ErrorCode::UnknownParam),
