@@ -70,15 +70,30 @@ pub fn check_market(m: &MarketRef, vault_balance: u64) -> Vec<String> {
     }
     // Open-order reservations match the book.
     let mut reserved = std::collections::HashMap::<u32, (u64, u64, u16)>::new();
+    let mut quotes = std::collections::HashMap::<u32, (u64, u64)>::new();
+    let lpu = m.header.config.base_lots_per_unit;
     for o in &m.bids[..m.header.num_bids as usize] {
         let e = reserved.entry(o.seat).or_default();
         e.0 += o.lots;
         e.2 += 1;
+        quotes.entry(o.seat).or_default().0 +=
+            super::book::reserved_quote(o.price, o.lots, lpu).unwrap_or(u64::MAX);
     }
     for o in &m.asks[..m.header.num_asks as usize] {
         let e = reserved.entry(o.seat).or_default();
         e.1 += o.lots;
         e.2 += 1;
+        quotes.entry(o.seat).or_default().1 +=
+            super::book::reserved_quote(o.price, o.lots, lpu).unwrap_or(u64::MAX);
+    }
+    for (i, s) in m.seats.iter().enumerate() {
+        let q = quotes.get(&(i as u32)).copied().unwrap_or_default();
+        if (s.open_bid_quote, s.open_ask_quote) != q {
+            v.push(format!(
+                "{name}: seat {i} reserves quote ({}, {}) but its orders need {q:?}",
+                s.open_bid_quote, s.open_ask_quote
+            ));
+        }
     }
     for (i, s) in m.seats.iter().enumerate() {
         let (b, a, n) = reserved.get(&(i as u32)).copied().unwrap_or_default();

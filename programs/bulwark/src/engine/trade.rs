@@ -502,7 +502,8 @@ pub fn cancel(m: &mut MarketMut, seat_idx: usize, which: CancelWhich) -> Result<
         o.seat == seat_u32
             && match which {
                 CancelWhich::OrderId(id) => o.order_id == id,
-                CancelWhich::ClientId(id) => o.client_order_id == id,
+                // Client id 0 means "none": it never matches.
+                CancelWhich::ClientId(id) => id != 0 && o.client_order_id == id,
                 CancelWhich::All => true,
             }
     };

@@ -14,6 +14,12 @@ pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
         let mut m = MarketMut::from_bytes(&mut data)?;
         let seat = collateral::seat_of(m.seats, &owner)?;
         let price = margin::risk_price(&m.header.state);
+        // With a position or orders, the margin check needs a fresh price.
+        let seat_ref = &m.seats[seat];
+        if seat_ref.base_lots != 0 || seat_ref.num_orders > 0 {
+            let now = Clock::get()?.unix_timestamp;
+            crate::engine::trade::require_fresh_index(&m.header.config, &m.header.state, now)?;
+        }
         collateral::withdraw(&mut m, seat, amount, price)?;
         (seat, m.seats[seat].collateral)
     };
