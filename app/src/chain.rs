@@ -84,6 +84,24 @@ pub struct TxOk {
     pub logs: Vec<String>,
 }
 
+/// What makes two transactions identical under one blockhash.
+fn message_key(ixs: &[Instruction], signers: &[&Keypair]) -> Vec<u8> {
+    let mut key = Vec::new();
+    for ix in ixs {
+        key.extend_from_slice(ix.program_id.as_ref());
+        for a in &ix.accounts {
+            key.extend_from_slice(a.pubkey.as_ref());
+            key.push(a.is_signer as u8 | ((a.is_writable as u8) << 1));
+        }
+        key.extend_from_slice(&(ix.data.len() as u64).to_le_bytes());
+        key.extend_from_slice(&ix.data);
+    }
+    for s in signers {
+        key.extend_from_slice(s.pubkey().as_ref());
+    }
+    key
+}
+
 pub struct EmbeddedChain {
     pub ctx: ProgramTestContext,
     /// Whether the program runs as SBF bytecode (`SBF_OUT_DIR` set).
@@ -92,7 +110,13 @@ pub struct EmbeddedChain {
     /// blockhash is fetched (which waits for the next one) only when a
     /// transaction would repeat an earlier one exactly.
     blockhash: Option<solana_hash::Hash>,
+    /// When `blockhash` was fetched: program-test makes slots in real time
+    /// and a blockhash expires after 150 of them (about a second).
+    blockhash_at: std::time::Instant,
     sent: std::collections::HashSet<Vec<u8>>,
+    /// Every account named by a transaction or written directly: program-test
+    /// has no `getProgramAccounts`, so account discovery scans these.
+    known: std::collections::BTreeSet<Pubkey>,
 }
 
 impl EmbeddedChain {
@@ -120,7 +144,9 @@ impl EmbeddedChain {
             ctx,
             sbf,
             blockhash: None,
+            blockhash_at: std::time::Instant::now(),
             sent: Default::default(),
+            known: Default::default(),
         }
     }
 
@@ -135,6 +161,7 @@ impl EmbeddedChain {
             .await
             .map_err(|e| TxError::Other(e.to_string()))?;
         self.blockhash = Some(bh);
+        self.blockhash_at = std::time::Instant::now();
         self.sent.clear();
         Ok(())
     }
@@ -158,19 +185,8 @@ impl EmbeddedChain {
         // Same instructions under the same blockhash would be the same
         // transaction (rejected as already processed): only then wait for a
         // fresh blockhash.
-        let mut key = Vec::new();
-        for ix in ixs {
-            key.extend_from_slice(ix.program_id.as_ref());
-            for a in &ix.accounts {
-                key.extend_from_slice(a.pubkey.as_ref());
-                key.push(a.is_signer as u8 | ((a.is_writable as u8) << 1));
-            }
-            key.extend_from_slice(&(ix.data.len() as u64).to_le_bytes());
-            key.extend_from_slice(&ix.data);
-        }
-        for s in signers {
-            key.extend_from_slice(s.pubkey().as_ref());
-        }
+        let key = message_key(ixs, signers);
+        let stale = self.blockhash_at.elapsed() > std::time::Duration::from_millis(400);
         if self.blockhash.is_none() || self.sent.contains(&key) {
             let bh = self
                 .ctx
@@ -178,9 +194,35 @@ impl EmbeddedChain {
                 .await
                 .map_err(|e| TxError::Other(e.to_string()))?;
             self.blockhash = Some(bh);
+            self.blockhash_at = std::time::Instant::now();
             self.sent.clear();
+        } else if stale {
+            // The latest blockhash, without waiting for a new one.
+            let bh = self
+                .ctx
+                .banks_client
+                .get_latest_blockhash()
+                .await
+                .map_err(|e| TxError::Other(e.to_string()))?;
+            if Some(bh) != self.blockhash {
+                self.blockhash = Some(bh);
+                self.sent.clear();
+            }
+            self.blockhash_at = std::time::Instant::now();
+            if self.sent.contains(&key) {
+                let bh = self
+                    .ctx
+                    .get_new_latest_blockhash()
+                    .await
+                    .map_err(|e| TxError::Other(e.to_string()))?;
+                self.blockhash = Some(bh);
+                self.sent.clear();
+            }
         }
         self.sent.insert(key);
+        for ix in ixs {
+            self.known.extend(ix.accounts.iter().map(|a| a.pubkey));
+        }
         let bh = self.blockhash.expect("blockhash set above");
         let mut all: Vec<&Keypair> = vec![&self.ctx.payer];
         // Only keys the instructions need as signers sign (a surplus signer
@@ -268,6 +310,38 @@ impl EmbeddedChain {
         self.account(key).await.map(|a| a.data).unwrap_or_default()
     }
 
+    /// Every account any transaction named (or `set_account` wrote), in key
+    /// order: the embedded chain's stand-in for `getProgramAccounts`.
+    pub fn known_accounts(&self) -> Vec<Pubkey> {
+        self.known.iter().copied().collect()
+    }
+
+    /// Compute units a simulation of the transaction consumed (0 when the
+    /// program runs natively), or the error it would fail with.
+    pub async fn simulate_units(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<u64, TxError> {
+        let tx = self.build_tx(ixs, signers).await?;
+        // Simulating does not send: the same message may still be sent
+        // under this blockhash.
+        self.sent.remove(&message_key(ixs, signers));
+        let sim = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx)
+            .await
+            .map_err(classify)?;
+        if let Err(e) = sim.result.clone().unwrap_or(Ok(())) {
+            return Err(classify(BanksClientError::TransactionError(e)));
+        }
+        Ok(sim
+            .simulation_details
+            .map(|d| d.units_consumed)
+            .unwrap_or(0))
+    }
+
     pub async fn clock(&mut self) -> Clock {
         self.ctx
             .banks_client
@@ -286,6 +360,7 @@ impl EmbeddedChain {
 
     /// Writes an account directly (oracle updates in tests and simulate).
     pub fn set_account(&mut self, key: &Pubkey, account: Account) {
+        self.known.insert(*key);
         self.ctx.set_account(key, &account.into());
     }
 

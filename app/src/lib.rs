@@ -8,11 +8,13 @@ pub mod bootstrap;
 pub mod bridge;
 pub mod chain;
 pub mod chain_trait;
+pub mod client;
 pub mod config;
 pub mod invariants;
 pub mod ix;
 pub mod keeper;
 pub mod pyth;
+pub mod rpc;
 pub mod simulate;
 
 pub use chain::{EmbeddedChain, TxError, TxOk};

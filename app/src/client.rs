@@ -1,0 +1,171 @@
+//! Reading the exchange from any [`Chain`]: the exchange and insurance
+//! accounts, market discovery (by name or address), associated token
+//! accounts, and program error names (from the committed IDL).
+
+use crate::chain::TxError;
+use crate::chain_trait::Chain;
+use crate::ix;
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use anchor_spl::token::spl_token;
+use bulwark::engine::sandbox::MarketBuf;
+use bulwark::state::{Exchange, InsuranceFund, InsuranceStake, Market, MarketRef};
+use solana_instruction::{AccountMeta, Instruction};
+use std::str::FromStr;
+
+/// The SPL associated-token-account program.
+pub const ATA_PROGRAM_ID: Pubkey =
+    Pubkey::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH4tBzi3SsWGoFyJ");
+
+/// The associated token account of `owner` for `mint` (SPL Token).
+pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[owner.as_ref(), spl_token::ID.as_ref(), mint.as_ref()],
+        &ATA_PROGRAM_ID,
+    )
+    .0
+}
+
+/// `CreateIdempotent`: creates `owner`'s associated token account for
+/// `mint` unless it exists (paid by `payer`).
+pub fn create_associated_token_account_idempotent(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: &Pubkey,
+) -> Instruction {
+    Instruction {
+        program_id: ATA_PROGRAM_ID,
+        accounts: vec![
+            AccountMeta::new(*payer, true),
+            AccountMeta::new(associated_token_address(owner, mint), false),
+            AccountMeta::new_readonly(*owner, false),
+            AccountMeta::new_readonly(*mint, false),
+            AccountMeta::new_readonly(anchor_lang::system_program::ID, false),
+            AccountMeta::new_readonly(spl_token::ID, false),
+        ],
+        data: vec![1],
+    }
+}
+
+/// Decodes a zero-copy Anchor account (discriminator checked).
+pub fn decode<T: bytemuck::Pod + Discriminator>(data: &[u8]) -> Option<T> {
+    let n = core::mem::size_of::<T>();
+    (data.len() >= 8 + n && &data[..8] == T::DISCRIMINATOR)
+        .then(|| bytemuck::pod_read_unaligned(&data[8..8 + n]))
+}
+
+pub async fn exchange<C: Chain>(chain: &mut C) -> Option<Box<Exchange>> {
+    decode::<Exchange>(&chain.account_data(&ix::exchange_pda()).await).map(Box::new)
+}
+
+pub async fn insurance_fund<C: Chain>(chain: &mut C) -> Option<InsuranceFund> {
+    decode(&chain.account_data(&ix::insurance_pda()).await)
+}
+
+pub async fn stake_account<C: Chain>(chain: &mut C, owner: &Pubkey) -> Option<InsuranceStake> {
+    decode(&chain.account_data(&ix::stake_pda(owner)).await)
+}
+
+/// A market account as fetched, 8-aligned.
+pub struct MarketAccount {
+    pub key: Pubkey,
+    pub buf: MarketBuf,
+}
+
+impl MarketAccount {
+    pub fn view(&self) -> MarketRef<'_> {
+        self.buf.view_ref()
+    }
+    pub fn name(&self) -> String {
+        self.view().header.name_str().to_string()
+    }
+    /// The market's oracle feeds, in its configured order.
+    pub fn feeds(&self) -> Vec<Pubkey> {
+        let o = self.view().header.config.oracle;
+        o.feeds[..o.num_feeds as usize].to_vec()
+    }
+}
+
+/// Every market of the exchange, in key order.
+pub async fn list_markets<C: Chain>(chain: &mut C) -> Vec<MarketAccount> {
+    let exchange = ix::exchange_pda();
+    chain
+        .program_accounts(Market::DISCRIMINATOR)
+        .await
+        .into_iter()
+        .filter_map(|(key, d)| {
+            let buf = MarketBuf::from_account_data(&d);
+            MarketRef::from_bytes(buf.bytes()).ok()?;
+            Some(MarketAccount { key, buf })
+        })
+        .filter(|m| m.view().header.exchange == exchange)
+        .collect()
+}
+
+/// One market by address.
+pub async fn fetch_market<C: Chain>(chain: &mut C, key: &Pubkey) -> Result<MarketAccount, String> {
+    let d = chain.account_data(key).await;
+    if d.is_empty() {
+        return Err(format!("market {key}: no such account"));
+    }
+    let buf = MarketBuf::from_account_data(&d);
+    MarketRef::from_bytes(buf.bytes()).map_err(|e| format!("market {key}: {e}"))?;
+    Ok(MarketAccount { key: *key, buf })
+}
+
+/// A market by name (e.g. `BTC-PERP`) or address.
+pub async fn find_market<C: Chain>(chain: &mut C, which: &str) -> Result<MarketAccount, String> {
+    if let Ok(k) = Pubkey::from_str(which) {
+        return fetch_market(chain, &k).await;
+    }
+    let all = list_markets(chain).await;
+    let names: Vec<String> = all.iter().map(|m| m.name()).collect();
+    all.into_iter()
+        .find(|m| m.name() == which)
+        .ok_or_else(|| format!("no market named {which:?} (markets: {})", names.join(", ")))
+}
+
+/// The markets `which` names, or every market when it is empty.
+pub async fn select_markets<C: Chain>(
+    chain: &mut C,
+    which: &[String],
+) -> Result<Vec<MarketAccount>, String> {
+    if which.is_empty() {
+        return Ok(list_markets(chain).await);
+    }
+    let mut out = Vec::new();
+    for w in which {
+        out.push(find_market(chain, w).await?);
+    }
+    Ok(out)
+}
+
+/// `(name, message)` of a program error code, from the committed IDL.
+pub fn error_name(code: u32) -> Option<(String, String)> {
+    static IDL: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let idl = IDL.get_or_init(|| {
+        serde_json::from_str(include_str!("../../idl/bulwark.json")).unwrap_or_default()
+    });
+    idl.get("errors")?.as_array()?.iter().find_map(|e| {
+        (e.get("code")?.as_u64()? == code as u64).then(|| {
+            (
+                e.get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                e.get("msg")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+    })
+}
+
+/// A transaction error in words, with the program error's name.
+pub fn describe_error(e: &TxError) -> String {
+    match e.code().and_then(error_name) {
+        Some((name, msg)) => format!("{e} ({name}: {msg})"),
+        None => e.to_string(),
+    }
+}
