@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 /// The SPL associated-token-account program.
 pub const ATA_PROGRAM_ID: Pubkey =
-    Pubkey::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH4tBzi3SsWGoFyJ");
+    Pubkey::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 /// The associated token account of `owner` for `mint` (SPL Token).
 pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey) -> Pubkey {

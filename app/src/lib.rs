@@ -9,12 +9,15 @@ pub mod bridge;
 pub mod chain;
 pub mod chain_trait;
 pub mod client;
+pub mod commands;
 pub mod config;
 pub mod invariants;
 pub mod ix;
 pub mod keeper;
+pub mod keeper_loop;
 pub mod pyth;
 pub mod rpc;
 pub mod simulate;
+pub mod trader;
 
 pub use chain::{EmbeddedChain, TxError, TxOk};

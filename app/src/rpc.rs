@@ -226,6 +226,15 @@ impl RpcChain {
         self.client.url()
     }
 
+    /// Fails with a readable message when the cluster does not answer.
+    pub async fn check_connection(&self) -> Result<(), String> {
+        self.client
+            .get_latest_blockhash()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("cannot reach the cluster at {}: {e}", self.url()))
+    }
+
     /// Whether the URL points at this machine (a local validator).
     pub fn is_local(&self) -> bool {
         let u = self.url();
