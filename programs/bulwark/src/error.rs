@@ -158,4 +158,6 @@ pub enum ErrorCode {
     DepositTooSmall,
     #[msg("This parameter belongs to the insurance fund: pass the insurance account")]
     InsuranceRequired,
+    #[msg("Only the stake's owner (or the admin, for the protocol's stake) may act on it")]
+    NotStakeOwner,
 }

@@ -51,27 +51,43 @@ pub fn rank_inputs(
     seat: &Seat,
     mark: u64,
 ) -> Result<RankInputs> {
-    let lpu = cfg.base_lots_per_unit;
-    let upnl = margin::unrealized_pnl(seat, mark, lpu)?;
-    let notional = margin::notional_ceil(seat.base_lots.unsigned_abs(), mark, lpu)?;
-    let equity: i64 = margin::equity(seat, state, lpu, mark, true)?.cast()?;
-    let entry = seat.entry_cost.unsigned_abs() as i128;
-    let pnl_ppm = if entry == 0 {
+    // One unsigned 128-bit division gives both the position value (rounded
+    // down, as in `margin::unrealized_pnl`) and the notional (rounded up, as
+    // in `margin::notional_ceil`); the products below cannot overflow u128.
+    let lpu = cfg.base_lots_per_unit as u128;
+    let prod = seat.base_lots.unsigned_abs() as u128 * mark as u128;
+    let q = prod / lpu;
+    let inexact = (prod - q * lpu != 0) as u128;
+    let notional: u64 = (q + inexact).cast()?;
+    let value: i128 = if seat.base_lots >= 0 {
+        q as i128
+    } else {
+        -((q + inexact) as i128)
+    };
+    let upnl_wide = value - seat.entry_cost as i128;
+    let upnl: i64 = upnl_wide.cast()?;
+    let owed = super::position::pending_charges(seat, state)? as i128;
+    let equity: i64 = (seat.collateral as i128 + upnl_wide - owed).cast()?;
+    let entry = seat.entry_cost.unsigned_abs() as u128;
+    // Signed divisions done on magnitudes (truncating toward zero).
+    let pnl_mag = if entry == 0 {
         0
     } else {
-        (upnl as i128).safe_mul(PPM as i128)? / entry
+        (upnl.unsigned_abs() as u128 * PPM as u128 / entry) as i128
     };
+    let pnl_ppm = if upnl < 0 { -pnl_mag } else { pnl_mag };
     let lev_ppm = if equity <= 0 {
         0
     } else {
-        (notional as i128).safe_mul(PPM as i128)? / equity as i128
+        (notional as u128 * PPM as u128 / equity as u128) as i128
     };
     Ok(RankInputs {
         upnl,
         entry_cost: seat.entry_cost,
         notional,
         equity,
-        score: pnl_ppm.safe_mul(lev_ppm)?,
+        // Saturates at i128's bounds (only for absurd leverage).
+        score: pnl_ppm.saturating_mul(lev_ppm),
     })
 }
 
@@ -80,30 +96,41 @@ fn ranks_before(a: &RankInputs, ia: usize, b: &RankInputs, ib: usize) -> bool {
     (a.score, a.notional, core::cmp::Reverse(ia)) > (b.score, b.notional, core::cmp::Reverse(ib))
 }
 
-/// The top-ranked seat holding a position on `side` (0 long, 1 short),
-/// other than `exclude`.
+/// Counterparties one `auto_deleverage` call takes at most.
+pub const ADL_BATCH: usize = 16;
+
+/// The `ADL_BATCH` top-ranked seats holding a position on `side` (0 long,
+/// 1 short), other than `exclude`, best first, in one pass over the seat
+/// table. Closing the bankrupt position changes no other seat's score, so
+/// this is the order of repeated "take the top-ranked" steps.
 pub fn top_ranked(
     m: &MarketMut,
     side: usize,
     exclude: usize,
     mark: u64,
-) -> Result<Option<(usize, RankInputs)>> {
+) -> Result<([(usize, RankInputs); ADL_BATCH], usize)> {
     let cfg = &m.header.config;
     let st = &m.header.state;
-    let mut best: Option<(usize, RankInputs)> = None;
+    let mut top = [(usize::MAX, RankInputs::default()); ADL_BATCH];
+    let mut n = 0usize;
     for (i, s) in m.seats.iter().enumerate() {
         if i == exclude || side_index(s.base_lots) != Some(side) {
             continue;
         }
         let r = rank_inputs(cfg, st, s, mark)?;
-        if best
-            .as_ref()
-            .is_none_or(|(bi, b)| ranks_before(&r, i, b, *bi))
-        {
-            best = Some((i, r));
+        if n == ADL_BATCH && !ranks_before(&r, i, &top[n - 1].1, top[n - 1].0) {
+            continue;
         }
+        // Insertion into the (short) sorted list.
+        let mut k = n.min(ADL_BATCH - 1);
+        while k > 0 && ranks_before(&r, i, &top[k - 1].1, top[k - 1].0) {
+            top[k] = top[k - 1];
+            k -= 1;
+        }
+        top[k] = (i, r);
+        n = (n + 1).min(ADL_BATCH);
     }
-    Ok(best)
+    Ok((top, n))
 }
 
 /// One counterparty of an ADL event.
@@ -157,18 +184,44 @@ pub fn auto_deleverage(
     }
     let target_long = seat.base_lots > 0;
     let opposite = if target_long { 1 } else { 0 };
+    let socialized_mode = WaterfallMode::try_from(cfg.waterfall_mode)? == WaterfallMode::Socialized;
+    let base_before = seat.base_lots.unsigned_abs();
+    // The deficit at the mark before this call (equity <= 0).
+    let deficit_before: u64 = (-equity).cast()?;
     let mut remaining = seat.base_lots.unsigned_abs();
     let mut out = AdlOutcome {
         price: mark,
         lots: remaining,
         ..Default::default()
     };
-    // Counterparties in rank order; at most a few in practice.
-    let mut taken: [(u32, u64, RankInputs); 16] = [(0, 0, RankInputs::default()); 16];
+    // Counterparties in rank order, from one pass over the seat table.
+    let (ranked, found) = top_ranked(m, opposite, target, mark)?;
+    require!(found > 0, ErrorCode::NoAdlCounterparty);
+    let mut out_socialized = false;
+    if socialized_mode && deficit_before > 0 {
+        // Socialized: once the ranking is fixed, the whole deficit is spread
+        // over every position on the opposite side — the counterparties
+        // closed below included, since they settle before their close — and
+        // the bankrupt seat is made whole at the mark; the close then costs
+        // nobody anything more.
+        if socialize(&mut m.header.state, opposite, deficit_before)? {
+            add_collateral(
+                &mut m.seats[target],
+                &mut m.header.state,
+                deficit_before.cast()?,
+            )?;
+            out_socialized = true;
+            let w = &mut m.header.waterfall;
+            w.total_socialized = w.total_socialized.safe_add(deficit_before)?;
+            w.socialized_events = w.socialized_events.safe_add(1)?;
+        }
+    }
+    let mut taken: [(u32, u64, RankInputs); ADL_BATCH] = [(0, 0, RankInputs::default()); ADL_BATCH];
     let mut n = 0usize;
-    while remaining > 0 {
-        let (cp, rank) = top_ranked(m, opposite, target, mark)?
-            .ok_or_else(|| error!(ErrorCode::NoAdlCounterparty))?;
+    for &(cp, rank) in ranked.iter().take(found) {
+        if remaining == 0 {
+            break;
+        }
         settle_funding(&mut m.seats[cp], &mut m.header.state)?;
         let q = remaining.min(m.seats[cp].base_lots.unsigned_abs());
         {
@@ -186,53 +239,62 @@ pub fn auto_deleverage(
             )?;
         }
         remaining = remaining.safe_sub(q)?;
-        require!(n < taken.len(), ErrorCode::NoAdlCounterparty);
         taken[n] = (cp as u32, q, rank);
         n += 1;
-        if n == taken.len() && remaining > 0 {
-            // Bounded work per instruction: the keeper calls again for the rest.
-            break;
-        }
     }
+    // Fewer than a full batch found and lots left: nobody else holds the side.
+    require!(
+        remaining == 0 || found == ADL_BATCH,
+        ErrorCode::NoAdlCounterparty
+    );
     out.counterparties = n as u32;
     out.lots = out.lots.safe_sub(remaining)?;
-    // Deficit left after closing at the mark.
-    let deficit: u64 = (-(m.seats[target].collateral.min(0))).cast()?;
-    out.deficit = deficit;
-    let mut shares = [0u64; 16];
-    if deficit > 0 && m.seats[target].base_lots == 0 {
-        let socialize_it =
-            WaterfallMode::try_from(cfg.waterfall_mode)? == WaterfallMode::Socialized;
+    // The deficit this call's counterparties pay: what is left once the
+    // position is flat, else the share of the deficit at the mark
+    // proportional to the lots closed (the same per lot in every call).
+    let deficit: u64 = if m.seats[target].base_lots == 0 {
+        (-(m.seats[target].collateral.min(0))).cast()?
+    } else {
+        let d = if out_socialized { 0 } else { deficit_before };
+        (d as u128)
+            .safe_mul(out.lots as u128)?
+            .safe_div_ceil(base_before as u128)?
+            .min(d as u128)
+            .cast()?
+    };
+    out.deficit = if out_socialized {
+        deficit_before
+    } else {
+        deficit
+    };
+    out.socialized = out_socialized;
+    let mut shares = [0u64; ADL_BATCH];
+    if deficit > 0 {
+        // Pro rata to the lots taken, each share rounded up (the same as
+        // closing them at the bankruptcy price); the rounding surplus goes
+        // to the insurance fund. Also the fallback of a socialized market
+        // whose opposite side held no other position.
         add_collateral(&mut m.seats[target], &mut m.header.state, deficit.cast()?)?;
-        if socialize_it && socialize(&mut m.header.state, opposite, deficit)? {
-            out.socialized = true;
-            let w = &mut m.header.waterfall;
-            w.total_socialized = w.total_socialized.safe_add(deficit)?;
-            w.socialized_events = w.socialized_events.safe_add(1)?;
-        } else {
-            // Pro rata to the lots taken, each share rounded up.
-            let total = out.lots as u128;
-            let mut charged = 0u64;
-            for (k, (cp, q, _)) in taken.iter().take(n).enumerate() {
-                let share: u64 = (deficit as u128)
-                    .safe_mul(*q as u128)?
-                    .safe_div_ceil(total)?
-                    .cast()?;
-                add_collateral(
-                    &mut m.seats[*cp as usize],
-                    &mut m.header.state,
-                    -(share.cast::<i64>()?),
-                )?;
-                shares[k] = share;
-                charged = charged.safe_add(share)?;
-            }
-            // Rounding surplus goes to the insurance fund.
-            let surplus = charged.safe_sub(deficit)?;
-            add_dust(
+        let total = out.lots as u128;
+        let mut charged = 0u64;
+        for (k, (cp, q, _)) in taken.iter().take(n).enumerate() {
+            let share: u64 = (deficit as u128)
+                .safe_mul(*q as u128)?
+                .safe_div_ceil(total)?
+                .cast()?;
+            add_collateral(
+                &mut m.seats[*cp as usize],
                 &mut m.header.state,
-                (surplus as i128).safe_mul(crate::math::FUNDING_PRECISION)?,
+                -(share.cast::<i64>()?),
             )?;
+            shares[k] = share;
+            charged = charged.safe_add(share)?;
         }
+        let surplus = charged.safe_sub(deficit)?;
+        add_dust(
+            &mut m.header.state,
+            (surplus as i128).safe_mul(crate::math::FUNDING_PRECISION)?,
+        )?;
     }
     for (k, (cp, q, rank)) in taken.iter().take(n).enumerate() {
         on_fill(&AdlFill {

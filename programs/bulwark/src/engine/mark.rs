@@ -75,7 +75,11 @@ pub fn update_mark(
         return Ok(());
     }
     accrue_twap(state, now)?;
-    let sample_price = reference.or(if state.last_trade_price > 0 {
+    // Without a two-sided book, a trade within the EMA period stands in
+    // for the mid; an older trade says nothing about now (basis 0).
+    let recent_trade = state.last_trade_price > 0
+        && now.saturating_sub(state.last_trade_ts) <= cfg.mark_ema_secs as i64;
+    let sample_price = reference.or(if recent_trade {
         Some(state.last_trade_price)
     } else {
         None

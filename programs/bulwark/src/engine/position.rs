@@ -17,6 +17,9 @@ pub fn pending_funding_scaled(seat: &Seat, state: &MarketState) -> Result<i128> 
         .cum_funding_per_lot
         .get()
         .safe_sub(seat.funding_snapshot.get())?;
+    if delta == 0 || seat.base_lots == 0 {
+        return Ok(0);
+    }
     (seat.base_lots as i128).safe_mul(delta)
 }
 
@@ -37,11 +40,15 @@ pub fn side_index(base: i64) -> Option<usize> {
 /// Socialized loss the seat owes since its snapshot (scaled, ≥ 0).
 pub fn pending_loss_scaled(seat: &Seat, state: &MarketState) -> Result<i128> {
     match side_index(seat.base_lots) {
-        Some(s) => (seat.base_lots.unsigned_abs() as i128).safe_mul(
-            state.social_loss_per_lot[s]
+        Some(s) => {
+            let delta = state.social_loss_per_lot[s]
                 .get()
-                .safe_sub(seat.loss_snapshot.get())?,
-        ),
+                .safe_sub(seat.loss_snapshot.get())?;
+            if delta == 0 {
+                return Ok(0);
+            }
+            (seat.base_lots.unsigned_abs() as i128).safe_mul(delta)
+        }
         None => Ok(0),
     }
 }
@@ -50,6 +57,9 @@ pub fn pending_loss_scaled(seat: &Seat, state: &MarketState) -> Result<i128> {
 /// atoms rounded against the trader.
 pub fn pending_charges(seat: &Seat, state: &MarketState) -> Result<i64> {
     let exact = pending_funding_scaled(seat, state)?.safe_add(pending_loss_scaled(seat, state)?)?;
+    if exact == 0 {
+        return Ok(0);
+    }
     div_ceil_i128(exact, FUNDING_PRECISION)?.cast()
 }
 
@@ -85,6 +95,14 @@ fn charge(seat: &mut Seat, state: &mut MarketState, exact: i128) -> Result<i64> 
 /// and moves its snapshots to the current indices. Every position change is
 /// preceded by this. Returns the quote atoms charged (negative = credited).
 pub fn settle_funding(seat: &mut Seat, state: &mut MarketState) -> Result<i64> {
+    // Fast path: snapshots already current (nothing owed, nothing to move).
+    let loss_current = match side_index(seat.base_lots) {
+        Some(s) => seat.loss_snapshot == state.social_loss_per_lot[s],
+        None => true,
+    };
+    if loss_current && seat.funding_snapshot == state.cum_funding_per_lot {
+        return Ok(0);
+    }
     let funding = pending_funding_scaled(seat, state)?;
     let paid = charge(seat, state, funding)?;
     set_snapshot(seat, state, state.cum_funding_per_lot.get())?;

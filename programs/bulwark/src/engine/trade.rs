@@ -192,7 +192,6 @@ pub fn settle_fill(
         .open_interest_lots
         .safe_add(oi_after)?
         .safe_sub(oi_before)?;
-    state.last_trade_price = price;
     state.fill_count = state.fill_count.safe_add(1)?;
     Ok(Fill {
         price,
@@ -296,6 +295,9 @@ pub fn match_taker(
             q,
             t.fees,
         )?;
+        // Only trades on the book feed the mark (not takeovers or ADL).
+        header.state.last_trade_price = maker.price;
+        header.state.last_trade_ts = now;
         fill.maker_seat = maker.seat;
         fill.taker_seat = taker_idx as u32;
         fill.maker_order_id = maker.order_id;

@@ -317,20 +317,24 @@ fn socialized_loss_spreads_the_deficit_over_the_side() {
     e.price(90.0);
     let mut fills = Vec::new();
     let out = adl::auto_deleverage(&mut e.b.view(), 0, 0, NOW, &mut |f| fills.push(*f)).unwrap();
-    // Closed at the mark against the ranked shorts (B2, then B1), and the
-    // 500 deficit goes to the shorts still open: D's 15,000 lots, at
-    // 500e6 × 1e9 / 15,000 = 33,333,333,333.3 scaled atoms per lot, rounded up.
+    // The 500 deficit is spread over the whole short side first — B1
+    // 10,000, B2 5,000 and D 15,000 lots: 500e6 × 1e9 / 30,000 =
+    // 16,666,666,666,666.7 scaled atoms per lot, rounded up — and A is made
+    // whole at the mark; then A closes at the mark against B2 and B1, which
+    // pay their share as they settle.
     assert!(out.socialized);
     assert_eq!(out.deficit, usd(500));
     assert_eq!(fills.iter().map(|f| f.deficit_share).sum::<u64>(), 0);
+    // B2: 1,000 + 500 profit − 83.333334; B1: 10,000 + 1,000 − 166.666667.
+    assert_eq!(e.coll(2), 1_416_666_666);
+    assert_eq!(e.coll(1), 10_833_333_333);
     e.check();
     let before = e.coll(4);
     {
         let m = e.b.view();
         crate::engine::position::settle_funding(&mut m.seats[4], &mut m.header.state).unwrap();
     }
-    // D pays the 500 in full (its 15,000 lots are the whole short side),
-    // plus one atom of rounding that went to the insurance fund.
-    assert_eq!(before - e.coll(4), usd(500) as i64 + 1);
+    // D pays its half, 250, plus one atom of rounding (to the insurance fund).
+    assert_eq!(before - e.coll(4), usd(250) as i64 + 1);
     e.check();
 }

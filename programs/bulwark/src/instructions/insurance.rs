@@ -122,7 +122,7 @@ impl StakeAccounts<'_> {
                 ErrorCode::NotAdmin
             );
         } else {
-            require_keys_eq!(owner, self.staker.key(), ErrorCode::SeatNotFound);
+            require_keys_eq!(owner, self.staker.key(), ErrorCode::NotStakeOwner);
         }
         let mut st = self.stake_mut()?;
         if st.owner == Pubkey::default() {

@@ -181,6 +181,8 @@ pub fn auto_deleverage(ctx: Context<AutoDeleverage>, trader: Pubkey) -> Result<(
         let mut m = MarketMut::from_bytes(&mut data)?;
         let target = collateral::seat_of(m.seats, &trader)?;
         let available = cover_available(&m.header.config, &m.header.waterfall, fund_balance, now);
+        // The lots that share a socialized loss: the whole side, before the close.
+        let oi_before = m.header.state.open_interest_lots;
         let side = if m.seats[target].base_lots > 0 {
             1usize
         } else {
@@ -192,12 +194,7 @@ pub fn auto_deleverage(ctx: Context<AutoDeleverage>, trader: Pubkey) -> Result<(
             fills.push((m.seats[f.seat as usize].owner, f));
         }
         let st = &m.header.state;
-        (
-            out,
-            side,
-            st.open_interest_lots,
-            st.social_loss_per_lot[side].get(),
-        )
+        (out, side, oi_before, st.social_loss_per_lot[side].get())
     };
     for (owner, f) in &fills {
         emit_cpi!(AdlFillEvent {

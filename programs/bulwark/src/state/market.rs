@@ -215,7 +215,9 @@ pub struct MarketState {
     pub social_loss_per_lot: [PodI128; 2],
     /// Σ |base_lots| × loss_snapshot over the seats of each side.
     pub sum_loss_snapshot: [PodI128; 2],
-    pub reserved: [u8; 16],
+    /// unix seconds of the last fill on the book.
+    pub last_trade_ts: i64,
+    pub reserved: [u8; 8],
 }
 const_assert_eq!(
     core::mem::size_of::<MarketState>(),
