@@ -1,10 +1,12 @@
 //! The `bulwark` CLI.
 
+use anchor_lang::prelude::Pubkey;
 use bulwark_app::commands;
 use bulwark_app::config::BootstrapConfig;
 use bulwark_app::keeper_loop::{self, Health, KeeperOptions};
 use bulwark_app::rpc::{self, RpcChain};
 use bulwark_app::simulate::{self, Scenario};
+use bulwark_app::trader;
 use clap::{Args, Parser, Subcommand};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -109,6 +111,143 @@ enum Cmd {
         #[arg(long, num_args = 1..)]
         market: Vec<String>,
     },
+    /// Deposit collateral (USD) into your seat of a market.
+    Deposit {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        common: TradeCommon,
+        /// USD (collateral token units).
+        #[arg(long)]
+        amount: f64,
+        /// Source token account [default: your associated token account].
+        #[arg(long)]
+        token: Option<Pubkey>,
+    },
+    /// Withdraw collateral (USD) from your seat, within margin.
+    Withdraw {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        common: TradeCommon,
+        /// USD (collateral token units).
+        #[arg(long)]
+        amount: f64,
+        /// Destination token account [default: your associated token account].
+        #[arg(long)]
+        token: Option<Pubkey>,
+    },
+    /// Place an order (refresh_prices is sent in the same transaction).
+    Order {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        common: TradeCommon,
+        /// buy or sell.
+        #[arg(long)]
+        side: String,
+        /// limit, post-only, ioc, market or fok.
+        #[arg(long = "type", default_value = "limit")]
+        order_type: String,
+        /// USD per base unit (not needed for market orders).
+        #[arg(long)]
+        price: Option<f64>,
+        /// Size in base lots.
+        #[arg(long)]
+        lots: u64,
+        /// Never increase the position.
+        #[arg(long)]
+        reduce_only: bool,
+        /// Your own id for the order.
+        #[arg(long, default_value_t = 0)]
+        client_id: u64,
+        /// Unix seconds after which a resting order is void, or +SECS from now.
+        #[arg(long)]
+        expiry: Option<String>,
+    },
+    /// Cancel orders: one by id, by client id, or all.
+    Cancel {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        common: TradeCommon,
+        #[arg(long, conflicts_with_all = ["client_id", "all"])]
+        order_id: Option<u64>,
+        #[arg(long, conflicts_with = "all")]
+        client_id: Option<u64>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Your positions, with liquidation price and ADL rank.
+    Positions {
+        #[command(flatten)]
+        conn: Conn,
+        /// Whose positions [default: the keypair's].
+        #[arg(long)]
+        owner: Option<Pubkey>,
+        /// Market name or address (repeatable); default: every market.
+        #[arg(long)]
+        market: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The exchange's markets.
+    Markets {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stake collateral (USD) into the insurance fund; without --amount,
+    /// show your stake.
+    Stake {
+        #[command(flatten)]
+        conn: Conn,
+        /// USD to stake.
+        #[arg(long)]
+        amount: Option<f64>,
+        /// Source token account [default: your associated token account].
+        #[arg(long)]
+        token: Option<Pubkey>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unstake from the insurance fund: `request` starts the cooldown,
+    /// `withdraw` pays out after it.
+    Unstake {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        step: UnstakeStep,
+        /// Token account to pay to [default: your associated token account].
+        #[arg(long, global = true)]
+        token: Option<Pubkey>,
+        #[arg(long, global = true)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum UnstakeStep {
+    /// Start the cooldown for some or all shares.
+    Request {
+        /// Shares to unstake [default: all].
+        #[arg(long)]
+        shares: Option<u64>,
+    },
+    /// Pay out a requested unstake whose cooldown is over.
+    Withdraw,
+}
+
+/// Options shared by the trading commands.
+#[derive(Args, Clone)]
+struct TradeCommon {
+    /// Market name or address [default: the only market, if there is one].
+    #[arg(long)]
+    market: Option<String>,
+    /// Print the receipt as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Points the process's stdout at stderr and returns a handle on the
@@ -254,5 +393,277 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        cmd => match runtime().block_on(trade_command(cmd)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+    }
+}
+
+/// The market a trading command acts on: `--market`, else the only one.
+async fn market_arg(chain: &mut RpcChain, m: Option<String>) -> Result<String, String> {
+    if let Some(m) = m {
+        return Ok(m);
+    }
+    let all = bulwark_app::client::list_markets(chain).await;
+    match all.as_slice() {
+        [one] => Ok(one.key.to_string()),
+        [] => Err("no market found on this cluster".into()),
+        _ => Err(format!(
+            "several markets: choose one with --market ({})",
+            all.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+fn amount(usd: f64) -> Result<u64, String> {
+    trader::usd_to_atoms(usd)
+}
+
+/// `--expiry`: unix seconds, or `+SECS` from the cluster's time.
+async fn expiry_arg(chain: &mut RpcChain, e: Option<String>) -> Result<i64, String> {
+    use bulwark_app::chain_trait::Chain;
+    match e {
+        None => Ok(0),
+        Some(s) => match s.strip_prefix('+') {
+            Some(rel) => {
+                let secs: i64 = rel.parse().map_err(|_| format!("bad --expiry {s:?}"))?;
+                Ok(chain.unix_time().await + secs)
+            }
+            None => s.parse().map_err(|_| format!("bad --expiry {s:?}")),
+        },
+    }
+}
+
+async fn trade_command(cmd: Cmd) -> Result<(), String> {
+    let mut out = std::io::stdout();
+    let out: &mut dyn Write = &mut out;
+    match cmd {
+        Cmd::Deposit {
+            conn,
+            common,
+            amount: a,
+            token,
+        } => {
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let m = market_arg(&mut chain, common.market).await?;
+            let r = trader::deposit(&mut chain, &kp, &m, amount(a)?, token).await?;
+            commands::emit(out, common.json, &r, |o, r| {
+                writeln!(
+                    o,
+                    "deposited {:.6} USD into {} from {}; collateral now {:.6} USD",
+                    r.amount, r.market, r.token_account, r.collateral_after
+                )
+            })
+        }
+        Cmd::Withdraw {
+            conn,
+            common,
+            amount: a,
+            token,
+        } => {
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let m = market_arg(&mut chain, common.market).await?;
+            let r = trader::withdraw(&mut chain, &kp, &m, amount(a)?, token).await?;
+            commands::emit(out, common.json, &r, |o, r| {
+                writeln!(
+                    o,
+                    "withdrew {:.6} USD from {} to {}; collateral now {:.6} USD",
+                    r.amount, r.market, r.token_account, r.collateral_after
+                )
+            })
+        }
+        Cmd::Order {
+            conn,
+            common,
+            side,
+            order_type,
+            price,
+            lots,
+            reduce_only,
+            client_id,
+            expiry,
+        } => {
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let m = market_arg(&mut chain, common.market).await?;
+            let req = trader::OrderRequest {
+                side: trader::parse_side(&side)?,
+                order_type: trader::parse_order_type(&order_type)?,
+                price_usd: price,
+                lots,
+                reduce_only,
+                client_order_id: client_id,
+                expiry_ts: expiry_arg(&mut chain, expiry).await?,
+            };
+            let r = trader::place_order(&mut chain, &kp, &m, &req).await?;
+            commands::emit(out, common.json, &r, |o, r| {
+                writeln!(
+                    o,
+                    "{} {} {} lots on {}: filled {}, resting {} (order id {}); position {} -> {} lots",
+                    r.order_type,
+                    r.side,
+                    r.lots,
+                    r.market,
+                    r.filled_lots,
+                    r.rested_lots,
+                    r.order_id,
+                    r.position_before,
+                    r.position_after
+                )?;
+                for f in &r.fills {
+                    writeln!(
+                        o,
+                        "  fill {} lots @ {:.2} (fee {:.6} USD)",
+                        f.lots, f.price, f.fee
+                    )?;
+                }
+                Ok(())
+            })
+        }
+        Cmd::Cancel {
+            conn,
+            common,
+            order_id,
+            client_id,
+            all,
+        } => {
+            let which = match (order_id, client_id, all) {
+                (Some(id), None, false) => trader::CancelWhich::OrderId(id),
+                (None, Some(id), false) => trader::CancelWhich::ClientId(id),
+                (None, None, true) => trader::CancelWhich::All,
+                _ => return Err("give one of --order-id, --client-id or --all".into()),
+            };
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let m = market_arg(&mut chain, common.market).await?;
+            let left = trader::cancel(&mut chain, &kp, &m, which).await?;
+            commands::emit(
+                out,
+                common.json,
+                &serde_json::json!({ "open_orders_left": left }),
+                |o, _| writeln!(o, "cancelled; {left} order(s) of yours still rest"),
+            )
+        }
+        Cmd::Positions {
+            conn,
+            owner,
+            market,
+            json,
+        } => {
+            let mut chain = conn.reader();
+            chain.check_connection().await?;
+            let owner = match owner {
+                Some(o) => o,
+                None => conn.keypair()?.pubkey(),
+            };
+            let ps = trader::positions(&mut chain, &owner, &market).await?;
+            commands::emit(out, json, &ps, |o, ps| commands::print_positions(o, ps))
+        }
+        Cmd::Markets { conn, json } => {
+            let mut chain = conn.reader();
+            chain.check_connection().await?;
+            let ms = trader::markets(&mut chain).await;
+            commands::emit(out, json, &ms, |o, ms| commands::print_markets(o, ms))
+        }
+        Cmd::Stake {
+            conn,
+            amount: a,
+            token,
+            json,
+        } => {
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let v = match a {
+                Some(a) => trader::stake(&mut chain, &kp, amount(a)?, token).await?,
+                None => trader::stake_view(&mut chain, &kp.pubkey()).await?,
+            };
+            commands::emit(out, json, &v, |o, v| commands::print_stake(o, v))
+        }
+        Cmd::Unstake {
+            conn,
+            step,
+            token,
+            json,
+        } => {
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let v = match step {
+                UnstakeStep::Request { shares } => {
+                    trader::request_unstake(&mut chain, &kp, shares, token).await?
+                }
+                UnstakeStep::Withdraw => trader::withdraw_unstake(&mut chain, &kp, token).await?,
+            };
+            commands::emit(out, json, &v, |o, v| commands::print_stake(o, v))
+        }
+        Cmd::Simulate { .. } | Cmd::Keeper { .. } | Cmd::Audit { .. } => {
+            unreachable!("handled in main")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn trading_flags_parse() {
+        let c = Cli::try_parse_from([
+            "bulwark",
+            "order",
+            "-u",
+            "d",
+            "--market",
+            "BTC-PERP",
+            "--side",
+            "sell",
+            "--type",
+            "post-only",
+            "--price",
+            "65000.5",
+            "--lots",
+            "10",
+            "--reduce-only",
+            "--client-id",
+            "9",
+            "--expiry",
+            "+60",
+        ])
+        .unwrap();
+        match c.cmd {
+            Cmd::Order {
+                conn,
+                common,
+                order_type,
+                expiry,
+                reduce_only,
+                ..
+            } => {
+                assert_eq!(conn.url(), "https://api.devnet.solana.com");
+                assert_eq!(common.market.as_deref(), Some("BTC-PERP"));
+                assert_eq!(order_type, "post-only");
+                assert_eq!(expiry.as_deref(), Some("+60"));
+                assert!(reduce_only);
+            }
+            _ => panic!("order"),
+        }
+        assert!(Cli::try_parse_from(["bulwark", "cancel", "--order-id", "1", "--all"]).is_err());
+        assert!(Cli::try_parse_from(["bulwark", "unstake", "request", "--shares", "5"]).is_ok());
+        assert!(Cli::try_parse_from(["bulwark", "unstake", "withdraw", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["bulwark", "audit", "--market", "A", "B", "--json"]).is_ok());
     }
 }

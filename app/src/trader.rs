@@ -203,6 +203,9 @@ pub struct OrderReceipt {
     /// base lots before and after.
     pub position_before: i64,
     pub position_after: i64,
+    /// Where the receipt comes from: the program's `events` in the logs,
+    /// or the `accounts` before and after.
+    pub source: &'static str,
 }
 
 /// Anchor `emit!` events in a transaction's logs (`Program data:` lines).
@@ -288,6 +291,7 @@ pub async fn place_order<C: Chain>(
         fills: Vec::new(),
         position_before: before,
         position_after: after,
+        source: "",
     };
     for e in events_in_logs(&ok.logs) {
         if let Some(p) = decode_event::<OrderPlaced>(&e) {
@@ -302,17 +306,75 @@ pub async fn place_order<C: Chain>(
             });
         }
     }
-    if ok.logs.is_empty() {
-        // No logs: the resting remainder is the newest order of the seat.
-        let v = after_m.view();
-        if let Some(seat) = collateral::find_seat(v.seats, &owner) {
-            let book = v.bids[..v.header.num_bids as usize]
+    if !receipt.fills.is_empty() || receipt.order_id != 0 || receipt.rested_lots != 0 {
+        receipt.source = "events";
+    } else {
+        // No events in the logs (a native build of the program logs to
+        // stdout): read the outcome from the accounts — fills from what
+        // the opposite side of the book lost, in price-time priority.
+        receipt.source = "accounts";
+        let (pre, post) = (m.view(), after_m.view());
+        let seat = collateral::find_seat(post.seats, &owner);
+        let (pre_side, post_side, n_pre, n_post) = match req.side {
+            Side::Bid => (
+                pre.asks,
+                post.asks,
+                pre.header.num_asks,
+                post.header.num_asks,
+            ),
+            Side::Ask => (
+                pre.bids,
+                post.bids,
+                pre.header.num_bids,
+                post.header.num_bids,
+            ),
+        };
+        let mut makers: Vec<_> = pre_side[..n_pre as usize]
+            .iter()
+            .filter(|o| Some(o.seat as usize) != seat)
+            .collect();
+        makers.sort_by_key(|o| {
+            let p = match req.side {
+                Side::Bid => o.price as i128,
+                Side::Ask => -(o.price as i128),
+            };
+            (p, o.order_id)
+        });
+        let mut left = receipt.filled_lots;
+        let cfg = &pre.header.config;
+        for o in makers {
+            if left == 0 {
+                break;
+            }
+            let now_lots = post_side[..n_post as usize]
                 .iter()
-                .chain(v.asks[..v.header.num_asks as usize].iter());
+                .find(|x| x.order_id == o.order_id)
+                .map(|x| x.lots)
+                .unwrap_or(0);
+            let lots = o.lots.saturating_sub(now_lots).min(left);
+            if lots == 0 {
+                continue;
+            }
+            left -= lots;
+            let notional =
+                margin::notional_ceil(lots, o.price, cfg.base_lots_per_unit).unwrap_or(0);
+            let fee = (notional as i128 * cfg.taker_fee_ppm as i128).div_euclid(1_000_000)
+                + ((notional as i128 * cfg.taker_fee_ppm as i128).rem_euclid(1_000_000) != 0)
+                    as i128;
+            receipt.fills.push(FillLine {
+                price: usd(o.price as i128),
+                lots,
+                fee: usd(fee),
+            });
+        }
+        if let Some(seat) = seat {
+            let book = post.bids[..post.header.num_bids as usize]
+                .iter()
+                .chain(post.asks[..post.header.num_asks as usize].iter());
             if let Some(o) = book
                 .filter(|o| o.seat as usize == seat)
                 .max_by_key(|o| o.order_id)
-                .filter(|o| o.order_id >= m.view().header.state.next_order_id)
+                .filter(|o| o.order_id >= pre.header.state.next_order_id)
             {
                 receipt.order_id = o.order_id;
                 receipt.rested_lots = o.lots;
