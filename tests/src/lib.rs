@@ -140,6 +140,27 @@ initial_margin_ppm = 50000
 maint_margin_ppm = 25000
 "#;
 
+/// True when a transaction failed only because the chain's cached
+/// blockhash expired (it was not processed; see
+/// [`TestEnv::refresh_blockhash`]).
+pub fn blockhash_expired<T>(r: &Result<T, TxError>) -> bool {
+    matches!(r, Err(TxError::Other(s)) if s.contains("BlockhashNotFound"))
+}
+
+/// Evaluates a chain call; if it failed on an expired blockhash, refreshes
+/// the blockhash and evaluates it once more.
+macro_rules! retry_expired {
+    ($env:expr, $call:expr) => {{
+        let r = $call;
+        if blockhash_expired(&r) {
+            $env.refresh_blockhash().await;
+            $call
+        } else {
+            r
+        }
+    }};
+}
+
 /// Program error code as the runtime reports it (`6000 + variant`).
 pub fn code(e: BulwarkError) -> u32 {
     u32::from(e)
@@ -265,9 +286,21 @@ impl TestEnv {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<TxOk, TxError> {
-        let r = self.chain.send(ixs, signers).await;
+        let r = retry_expired!(self, self.chain.send(ixs, signers).await);
         self.check_invariants().await;
         r
+    }
+
+    /// Makes the embedded chain fetch a fresh blockhash. It caches one and
+    /// fetches another only to avoid repeating a transaction, but
+    /// program-test makes a slot every 6.4 ms and a blockhash expires after
+    /// 150 slots: after about a second of wall time every transaction would
+    /// fail with `BlockhashNotFound`.
+    pub async fn refresh_blockhash(&mut self) {
+        self.chain
+            .refresh_blockhash()
+            .await
+            .expect("a fresh blockhash");
     }
 
     /// Sends a transaction that must succeed, then checks the invariants.
@@ -344,33 +377,33 @@ impl TestEnv {
     /// A funded wallet with no token account.
     pub async fn new_wallet(&mut self) -> Keypair {
         let kp = Keypair::new();
-        self.chain
-            .airdrop(&kp.pubkey(), WALLET_LAMPORTS)
-            .await
-            .expect("airdrop");
+        retry_expired!(
+            self,
+            self.chain.airdrop(&kp.pubkey(), WALLET_LAMPORTS).await
+        )
+        .expect("airdrop");
         kp
     }
 
     /// A new token account of `mint` owned by `owner`.
     pub async fn token_account(&mut self, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
-        self.chain
-            .create_token_account(mint, owner)
-            .await
+        retry_expired!(self, self.chain.create_token_account(mint, owner).await)
             .expect("create token account")
     }
 
     /// Mints collateral (quote atoms) to a token account.
     pub async fn mint_collateral(&mut self, to: &Pubkey, atoms: u64) {
         let mint = self.mint();
-        self.chain.mint_to(&mint, to, atoms).await.expect("mint_to");
+        retry_expired!(self, self.chain.mint_to(&mint, to, atoms).await).expect("mint_to");
     }
 
     /// A second 6-decimal mint (not the exchange's collateral).
     pub async fn other_mint(&mut self) -> Pubkey {
-        self.chain
-            .create_mint(bulwark::math::QUOTE_DECIMALS)
-            .await
-            .expect("create mint")
+        retry_expired!(
+            self,
+            self.chain.create_mint(bulwark::math::QUOTE_DECIMALS).await
+        )
+        .expect("create mint")
     }
 
     pub async fn token_balance(&mut self, key: &Pubkey) -> u64 {
@@ -679,7 +712,12 @@ pub fn limit(side: Side, price_usd: f64, lots: u64) -> OrderParams {
 
 /// An immediate-or-cancel order at `price_usd`.
 pub fn ioc(side: Side, price_usd: f64, lots: u64) -> OrderParams {
-    order(side, OrderType::ImmediateOrCancel, price_units(price_usd), lots)
+    order(
+        side,
+        OrderType::ImmediateOrCancel,
+        price_units(price_usd),
+        lots,
+    )
 }
 
 /// The compute-budget program's `SetComputeUnitLimit`: harmless, and with a

@@ -70,11 +70,9 @@ pub fn rank_inputs(
     let equity: i64 = (seat.collateral as i128 + upnl_wide - owed).cast()?;
     let entry = seat.entry_cost.unsigned_abs() as u128;
     // Signed divisions done on magnitudes (truncating toward zero).
-    let pnl_mag = if entry == 0 {
-        0
-    } else {
-        (upnl.unsigned_abs() as u128 * PPM as u128 / entry) as i128
-    };
+    let pnl_mag = (upnl.unsigned_abs() as u128 * PPM as u128)
+        .checked_div(entry)
+        .unwrap_or(0) as i128;
     let pnl_ppm = if upnl < 0 { -pnl_mag } else { pnl_mag };
     let lev_ppm = if equity <= 0 {
         0

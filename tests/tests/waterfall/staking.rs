@@ -1,0 +1,269 @@
+//! Insurance staking: shares, the request / cooldown / withdrawal cycle,
+//! the min rule both ways, protocol capital, and every rejection.
+//!
+//! Shares (engine/staking.rs), with one virtual share and one virtual atom:
+//!   shares for A = floor(A × (total_shares + 1) / (balance + 1))
+//!   value of s   = min(floor(s × (balance + 1) / (total_shares + 1)), balance)
+
+use crate::common::*;
+use bulwark::engine::insurance::verify_chain;
+use bulwark::state::{
+    inflow, outflow, InsuranceAudited, InsuranceLedgerEntry, StakeEvent, UnstakeRequested,
+    UnstakeWithdrawn,
+};
+use bulwark_app::config::usd;
+use bulwark_app::ix;
+use bulwark_tests::{code, BulwarkError as E, TestEnv, Trader};
+
+fn request(t: &Trader, shares: u64) -> solana_instruction::Instruction {
+    ix::request_unstake(&t.key(), &t.key(), &t.token, shares)
+}
+
+fn withdraw(t: &Trader) -> solana_instruction::Instruction {
+    ix::withdraw_unstake(&t.key(), &t.key(), &t.token)
+}
+
+/// Sends `t`'s withdrawal of its matured request; returns the event.
+async fn withdraw_ok(env: &mut TestEnv, t: &Trader) -> UnstakeWithdrawn {
+    let ev = send_events(env, &[withdraw(t)], &[&t.kp]).await;
+    let entry: InsuranceLedgerEntry = one(&ev);
+    assert_eq!(entry.kind, 16 + outflow::UNSTAKE as u8);
+    assert_eq!(entry.counterparty, t.key());
+    one(&ev)
+}
+
+#[tokio::test]
+async fn cooldown_and_request_rules() {
+    let mut env = MarketToml::base().env().await;
+    let s = env.new_trader(1_000.0).await;
+    // An empty fund: 1 000 USD buy 1 000e6 shares.
+    let ev = stake(&mut env, &s, usd(1_000.0)).await;
+    let st: StakeEvent = one(&ev);
+    assert_eq!(
+        (st.owner, st.amount, st.shares),
+        (s.key(), usd(1_000.0), usd(1_000.0))
+    );
+    assert_eq!(
+        (st.total_shares_after, st.fund_balance_after),
+        (usd(1_000.0), usd(1_000.0))
+    );
+    let entry: InsuranceLedgerEntry = one(&ev);
+    assert_eq!((entry.seq, entry.kind), (0, inflow::STAKER_DEPOSIT as u8));
+    assert_eq!(env.token_balance(&s.token).await, 0);
+    assert_eq!(insurance_vault_balance(&mut env).await, usd(1_000.0));
+
+    env.send_tx_expect_error(&[request(&s, 0)], &[&s.kp], code(E::ZeroAmount))
+        .await;
+    env.send_tx_expect_error(
+        &[request(&s, usd(1_000.0) + 1)],
+        &[&s.kp],
+        code(E::InsufficientShares),
+    )
+    .await;
+    env.send_tx_expect_error(&[withdraw(&s)], &[&s.kp], code(E::NoUnstakePending))
+        .await;
+
+    // Request 400e6 shares: worth 400e6 × (1 000e6 + 1) / (1 000e6 + 1).
+    let t0 = env.now().await;
+    let ev = send_events(&mut env, &[request(&s, usd(400.0))], &[&s.kp]).await;
+    let r: UnstakeRequested = one(&ev);
+    assert_eq!((r.shares, r.value_at_request), (usd(400.0), usd(400.0)));
+    assert_eq!(r.available_ts, t0 + COOLDOWN_SECS);
+    let rec = stake_record(&mut env, &s.key()).await.unwrap();
+    assert_eq!((rec.shares, rec.unstake_shares), (usd(1_000.0), usd(400.0)));
+    assert_eq!(
+        env.insurance_fund().await.pending_unstake_shares,
+        usd(400.0)
+    );
+    // One request at a time.
+    env.send_tx_expect_error(&[request(&s, 1)], &[&s.kp], code(E::UnstakePending))
+        .await;
+
+    // The cooldown: not a second early.
+    env.send_tx_expect_error(&[withdraw(&s)], &[&s.kp], code(E::CooldownNotOver))
+        .await;
+    env.advance_time(COOLDOWN_SECS - 1).await;
+    env.send_tx_expect_error(&[withdraw(&s)], &[&s.kp], code(E::CooldownNotOver))
+        .await;
+    env.advance_time(1).await;
+    let w = withdraw_ok(&mut env, &s).await;
+    assert_eq!(
+        (w.shares, w.amount, w.value_at_request, w.value_now),
+        (usd(400.0), usd(400.0), usd(400.0), usd(400.0))
+    );
+    assert_eq!(env.token_balance(&s.token).await, usd(400.0));
+    assert_eq!(insurance_vault_balance(&mut env).await, usd(600.0));
+    let f = env.insurance_fund().await;
+    assert_eq!(
+        (f.balance, f.total_shares, f.pending_unstake_shares),
+        (usd(600.0), usd(600.0), 0)
+    );
+    assert_eq!(f.outflows[outflow::UNSTAKE], usd(400.0));
+    let rec = stake_record(&mut env, &s.key()).await.unwrap();
+    assert_eq!(
+        (rec.shares, rec.unstake_shares, rec.total_withdrawn),
+        (usd(600.0), 0, usd(400.0))
+    );
+    // Withdrawn: nothing pending any more.
+    env.send_tx_expect_error(&[withdraw(&s)], &[&s.kp], code(E::NoUnstakePending))
+        .await;
+
+    // Someone else cannot act on S's stake: the stake owner must be the
+    // signer.
+    let mallory = env.new_trader(0.0).await;
+    let steal = ix::request_unstake(&mallory.key(), &s.key(), &mallory.token, 1);
+    env.send_tx_expect_error(&[steal], &[&mallory.kp], code(E::NotStakeOwner))
+        .await;
+    let steal = ix::withdraw_unstake(&mallory.key(), &s.key(), &mallory.token);
+    env.send_tx_expect_error(&[steal], &[&mallory.kp], code(E::NotStakeOwner))
+        .await;
+}
+
+/// The fund pays a bankruptcy during the cooldown: the request pays the
+/// lower value at withdrawal (the staker cannot run ahead of a loss).
+#[tokio::test]
+async fn min_rule_a_cover_during_the_cooldown_lowers_the_payout() {
+    let mut env = MarketToml::base().env().await;
+    let market = env.market(MKT);
+    let s = env.new_trader(1_000.0).await;
+    stake(&mut env, &s, usd(1_000.0)).await;
+    let a = env.funded_trader(MKT, 1_000.0).await;
+    let b = env.funded_trader(MKT, 20_000.0).await;
+    trade(&mut env, &a, &b, 100.0, 15_000).await;
+    // Request everything while the fund holds 1 000: value 1 000e6.
+    let ev = send_events(&mut env, &[request(&s, usd(1_000.0))], &[&s.kp]).await;
+    assert_eq!(one::<UnstakeRequested>(&ev).value_at_request, usd(1_000.0));
+    // Gap to 90: A's equity −500; the fund pays all of it.
+    move_price(&mut env, 90.0).await;
+    send_events(&mut env, &[ix::cover_bankruptcy(&market, &a.key())], &[]).await;
+    assert_eq!(env.insurance_fund().await.balance, usd(500.0));
+    env.advance_time(COOLDOWN_SECS).await;
+    // value now = floor(1 000e6 × (500e6 + 1) / (1 000e6 + 1)) = 500e6:
+    // pays min(1 000e6, 500e6) = 500e6.
+    let w = withdraw_ok(&mut env, &s).await;
+    assert_eq!(
+        (w.value_at_request, w.value_now, w.amount),
+        (usd(1_000.0), usd(500.0), usd(500.0))
+    );
+    assert_eq!(env.token_balance(&s.token).await, usd(500.0));
+    let f = env.insurance_fund().await;
+    assert_eq!((f.balance, f.total_shares), (0, 0));
+    assert_eq!(insurance_vault_balance(&mut env).await, 0);
+}
+
+/// The fund grows during the cooldown (a donation reconciled by
+/// `audit_insurance`): the request pays its value at request; the gain
+/// stays with the fund.
+#[tokio::test]
+async fn min_rule_growth_during_the_cooldown_stays_with_the_fund() {
+    let mut env = MarketToml::base().env().await;
+    let s = env.new_trader(1_000.0).await;
+    let mut entries: Vec<InsuranceLedgerEntry> = decode(&stake(&mut env, &s, usd(1_000.0)).await);
+    send_events(&mut env, &[request(&s, usd(1_000.0))], &[&s.kp]).await;
+    // 500 USD sent straight to the vault, then reconciled as a donation.
+    let vault = ix::insurance_vault_pda();
+    env.mint_collateral(&vault, usd(500.0)).await;
+    let ev = send_events(&mut env, &[ix::audit_insurance()], &[]).await;
+    let d: InsuranceLedgerEntry = one(&ev);
+    assert_eq!(
+        (d.kind, d.amount, d.balance_after),
+        (inflow::DONATION as u8, usd(500.0), usd(1_500.0))
+    );
+    let audit: InsuranceAudited = one(&ev);
+    assert_eq!(
+        (
+            audit.vault_balance,
+            audit.ledger_balance,
+            audit.donation,
+            audit.ok
+        ),
+        (usd(1_500.0), usd(1_500.0), usd(500.0), true)
+    );
+    let f = env.insurance_fund().await;
+    assert_eq!(
+        (f.last_audit_ok, f.last_audit_vault_balance),
+        (1, usd(1_500.0))
+    );
+    entries.push(d);
+    env.advance_time(COOLDOWN_SECS).await;
+    // value now = floor(1 000e6 × 1 500 000 001 / 1 000 000 001)
+    //           = 1 499 999 999; pays min(1 000e6, that) = 1 000e6.
+    let ev = send_events(&mut env, &[withdraw(&s)], &[&s.kp]).await;
+    entries.extend(decode::<InsuranceLedgerEntry>(&ev));
+    let w: UnstakeWithdrawn = one(&ev);
+    // The hash chain recomputed from the three emitted entries (stake,
+    // donation, unstake) is the fund's chain head.
+    assert_eq!(entries.len(), 3);
+    assert_eq!(
+        verify_chain(&entries),
+        Some(env.insurance_fund().await.hash_chain)
+    );
+    assert_eq!(
+        (w.value_at_request, w.value_now, w.amount),
+        (usd(1_000.0), 1_499_999_999, usd(1_000.0))
+    );
+    assert_eq!(env.token_balance(&s.token).await, usd(1_000.0));
+    let f = env.insurance_fund().await;
+    assert_eq!((f.balance, f.total_shares), (usd(500.0), 0));
+    // With 500 USD and no shares, one atom buys floor(1 × 1 / 500e6 + 1)
+    // = 0 shares.
+    let t = env.new_trader(1.0).await;
+    let tiny = ix::stake(&t.key(), &t.key(), &t.token, 1);
+    env.send_tx_expect_error(&[tiny], &[&t.kp], code(E::DepositTooSmall))
+        .await;
+    let zero = ix::stake(&t.key(), &t.key(), &t.token, 0);
+    env.send_tx_expect_error(&[zero], &[&t.kp], code(E::ZeroAmount))
+        .await;
+}
+
+/// The protocol's own capital is the exchange PDA's stake: only the admin
+/// may move it, under the same rules.
+#[tokio::test]
+async fn protocol_capital_is_the_admins_alone() {
+    let mut env = MarketToml::base().env().await;
+    let exchange = ix::exchange_pda();
+    let w = env.new_trader(100.0).await;
+    let fake = ix::stake(&w.key(), &exchange, &w.token, usd(100.0));
+    env.send_tx_expect_error(&[fake], &[&w.kp], code(E::NotAdmin))
+        .await;
+    assert!(stake_record(&mut env, &exchange).await.is_none());
+
+    let admin = env.admin();
+    let mint = env.mint();
+    let admin_token = env.token_account(&mint, &admin).await;
+    env.mint_collateral(&admin_token, usd(500.0)).await;
+    let ev = send_events(
+        &mut env,
+        &[ix::stake(&admin, &exchange, &admin_token, usd(500.0))],
+        &[],
+    )
+    .await;
+    let entry: InsuranceLedgerEntry = one(&ev);
+    assert_eq!(
+        (entry.kind, entry.counterparty),
+        (inflow::PROTOCOL_DEPOSIT as u8, exchange)
+    );
+    let f = env.insurance_fund().await;
+    assert_eq!(f.inflows[inflow::PROTOCOL_DEPOSIT], usd(500.0));
+    assert_eq!(f.inflows[inflow::STAKER_DEPOSIT], 0);
+    let rec = stake_record(&mut env, &exchange).await.unwrap();
+    assert_eq!((rec.owner, rec.shares), (exchange, usd(500.0)));
+
+    // Not the admin: refused for every step.
+    let r = ix::request_unstake(&w.key(), &exchange, &w.token, usd(500.0));
+    env.send_tx_expect_error(&[r], &[&w.kp], code(E::NotAdmin))
+        .await;
+    let wd = ix::withdraw_unstake(&w.key(), &exchange, &w.token);
+    env.send_tx_expect_error(&[wd], &[&w.kp], code(E::NotAdmin))
+        .await;
+    // The admin: the same cooldown as anyone.
+    let r = ix::request_unstake(&admin, &exchange, &admin_token, usd(500.0));
+    env.send(&[r], &[]).await;
+    let wd = ix::withdraw_unstake(&admin, &exchange, &admin_token);
+    env.send_tx_expect_error(std::slice::from_ref(&wd), &[], code(E::CooldownNotOver))
+        .await;
+    env.advance_time(COOLDOWN_SECS).await;
+    env.send(&[wd], &[]).await;
+    assert_eq!(env.token_balance(&admin_token).await, usd(500.0));
+    assert_eq!(env.insurance_fund().await.balance, 0);
+}
