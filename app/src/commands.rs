@@ -258,3 +258,24 @@ pub fn emit<T: serde::Serialize>(
         table(out, v).map_err(io)
     }
 }
+
+pub fn print_apply(out: &mut dyn Write, r: &crate::apply::ApplyReport) -> std::io::Result<()> {
+    for s in &r.steps {
+        writeln!(out, "{:<40} {:<15} {}", s.what, s.status, s.detail)?;
+    }
+    writeln!(
+        out,
+        "exchange {}  collateral mint {}  treasury {}",
+        r.exchange, r.collateral_mint, r.treasury
+    )?;
+    for m in &r.markets {
+        writeln!(
+            out,
+            "market {:<16} {}  feeds {}",
+            m.name,
+            m.market,
+            m.feeds.join(", ")
+        )?;
+    }
+    writeln!(out, "{} change(s)", r.changes())
+}

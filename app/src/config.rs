@@ -14,8 +14,24 @@ use std::str::FromStr;
 #[serde(deny_unknown_fields)]
 pub struct BootstrapConfig {
     pub exchange: ExchangeConfig,
+    /// Insurance-fund parameters; unset fields keep the program's defaults.
+    #[serde(default)]
+    pub insurance: Option<InsuranceSpec>,
     #[serde(default)]
     pub markets: Vec<MarketSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct InsuranceSpec {
+    pub unstake_cooldown_secs: Option<i64>,
+    /// bps of open-interest notional below which initial margin is raised.
+    pub tighten_coverage_bps: Option<u32>,
+    /// bps below which the market turns reduce-only.
+    pub reduce_only_coverage_bps: Option<u32>,
+    pub coverage_hysteresis_bps: Option<u32>,
+    /// ppm (1e6 = 1x) applied to initial margin while tightened.
+    pub tightened_im_multiplier_ppm: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -29,6 +45,15 @@ pub struct ExchangeConfig {
     /// Overrides of the default bounds, by field name.
     #[serde(default)]
     pub bounds: Option<BoundsSpec>,
+    /// The collateral mint (6 decimals). Required on a real cluster; when
+    /// absent, `bulwark bootstrap` on the embedded chain or a localhost
+    /// validator creates one with the admin as mint authority.
+    #[serde(default)]
+    pub collateral_mint: Option<String>,
+    /// Token account (collateral mint) receiving the treasury's fee share;
+    /// default: the admin's associated token account.
+    #[serde(default)]
+    pub treasury: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -133,6 +158,22 @@ impl BootstrapConfig {
 
     pub fn pyth_program(&self) -> Result<Pubkey, String> {
         Pubkey::from_str(&self.exchange.pyth_program).map_err(|e| format!("pyth_program: {e}"))
+    }
+
+    pub fn collateral_mint(&self) -> Result<Option<Pubkey>, String> {
+        self.exchange
+            .collateral_mint
+            .as_deref()
+            .map(|s| Pubkey::from_str(s).map_err(|e| format!("collateral_mint: {e}")))
+            .transpose()
+    }
+
+    pub fn treasury(&self) -> Result<Option<Pubkey>, String> {
+        self.exchange
+            .treasury
+            .as_deref()
+            .map(|s| Pubkey::from_str(s).map_err(|e| format!("treasury: {e}")))
+            .transpose()
     }
 
     pub fn bounds(&self) -> ParamBounds {

@@ -3,6 +3,7 @@
 //! reuses the program's own types and engine (`no-entrypoint`), so what it
 //! computes is what the program computes.
 
+pub mod apply;
 pub mod audit;
 pub mod bootstrap;
 pub mod bridge;

@@ -212,6 +212,17 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Apply a bootstrap config (exchange, insurance ledger and parameters,
+    /// markets with oracles and tiers) idempotently: what exists is skipped.
+    Bootstrap {
+        #[command(flatten)]
+        conn: Conn,
+        /// The config (see migrations/localnet.toml).
+        #[arg(long, default_value = "migrations/localnet.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Unstake from the insurance fund: `request` starts the cooldown,
     /// `withdraw` pays out after it.
     Unstake {
@@ -603,6 +614,17 @@ async fn trade_command(cmd: Cmd) -> Result<(), String> {
                 UnstakeStep::Withdraw => trader::withdraw_unstake(&mut chain, &kp, token).await?,
             };
             commands::emit(out, json, &v, |o, v| commands::print_stake(o, v))
+        }
+        Cmd::Bootstrap { conn, config, json } => {
+            let cfg = BootstrapConfig::load(&config)?;
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let opts = bulwark_app::apply::ApplyOptions {
+                allow_new_mint: chain.is_local(),
+            };
+            let r = bulwark_app::apply::apply_config(&mut chain, &kp, &cfg, opts).await?;
+            commands::emit(out, json, &r, |o, r| commands::print_apply(o, r))
         }
         Cmd::Simulate { .. } | Cmd::Keeper { .. } | Cmd::Audit { .. } => {
             unreachable!("handled in main")

@@ -130,6 +130,16 @@ pub async fn withdraw<C: Chain>(
         ));
     }
     let token = collateral_token(chain, &owner, token).await?;
+    // With a position or orders the withdrawal needs a fresh index.
+    let exposed = {
+        let v = m.view();
+        collateral::find_seat(v.seats, &owner)
+            .map(|i| v.seats[i].base_lots != 0 || v.seats[i].num_orders > 0)
+            .unwrap_or(false)
+    };
+    if exposed {
+        ixs.push(ix::refresh_prices(&m.key, &m.feeds()));
+    }
     ixs.push(ix::withdraw(&owner, &m.key, &token, amount));
     send(chain, &ixs, wallet).await?;
     Ok(CollateralReceipt {
