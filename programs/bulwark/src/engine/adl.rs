@@ -51,41 +51,75 @@ pub fn rank_inputs(
     seat: &Seat,
     mark: u64,
 ) -> Result<RankInputs> {
-    // One unsigned 128-bit division gives both the position value (rounded
-    // down, as in `margin::unrealized_pnl`) and the notional (rounded up, as
-    // in `margin::notional_ceil`); the products below cannot overflow u128.
-    let lpu = cfg.base_lots_per_unit as u128;
-    let prod = seat.base_lots.unsigned_abs() as u128 * mark as u128;
-    let q = prod / lpu;
-    let inexact = (prod - q * lpu != 0) as u128;
+    // Position value rounded down (as `margin::unrealized_pnl`) and notional
+    // rounded up (as `margin::notional_ceil`) from one division; in 64 bits
+    // when the product fits (native division on SBF), else in 128.
+    let lpu = cfg.base_lots_per_unit;
+    let abs = seat.base_lots.unsigned_abs();
+    let (q, inexact): (u128, u128) = match abs.checked_mul(mark) {
+        Some(p) => {
+            let q = p / lpu;
+            (q as u128, (p - q * lpu != 0) as u128)
+        }
+        None => {
+            let p = abs as u128 * mark as u128;
+            let q = p / lpu as u128;
+            (q, (p - q * lpu as u128 != 0) as u128)
+        }
+    };
     let notional: u64 = (q + inexact).cast()?;
     let value: i128 = if seat.base_lots >= 0 {
         q as i128
     } else {
         -((q + inexact) as i128)
     };
-    let upnl_wide = value - seat.entry_cost as i128;
-    let upnl: i64 = upnl_wide.cast()?;
-    let owed = super::position::pending_charges(seat, state)? as i128;
-    let equity: i64 = (seat.collateral as i128 + upnl_wide - owed).cast()?;
-    let entry = seat.entry_cost.unsigned_abs() as u128;
-    // Signed divisions done on magnitudes (truncating toward zero).
-    let pnl_mag = (upnl.unsigned_abs() as u128 * PPM as u128)
-        .checked_div(entry)
-        .unwrap_or(0) as i128;
-    let pnl_ppm = if upnl < 0 { -pnl_mag } else { pnl_mag };
-    let lev_ppm = if equity <= 0 {
+    let upnl: i64 = (value - seat.entry_cost as i128).cast()?;
+    // Most seats are settled: skip the 128-bit owed-charges math then.
+    let settled = seat.funding_snapshot == state.cum_funding_per_lot
+        && match side_index(seat.base_lots) {
+            Some(side) => seat.loss_snapshot == state.social_loss_per_lot[side],
+            None => true,
+        };
+    let owed = if settled {
         0
     } else {
-        (notional as u128 * PPM as u128 / equity as u128) as i128
+        super::position::pending_charges(seat, state)?
     };
+    let equity: i64 = seat.collateral.safe_add(upnl)?.safe_sub(owed)?;
+    let entry = seat.entry_cost.unsigned_abs();
+    // Signed divisions done on magnitudes (truncating toward zero), in 64
+    // bits when they fit.
+    let ratio_ppm = |num: u64, den: u64| -> u128 {
+        if den == 0 {
+            return 0;
+        }
+        match num.checked_mul(PPM) {
+            Some(n) => (n / den) as u128,
+            None => num as u128 * PPM as u128 / den as u128,
+        }
+    };
+    let pnl_mag = ratio_ppm(upnl.unsigned_abs(), entry);
+    let lev = if equity <= 0 {
+        0
+    } else {
+        ratio_ppm(notional, equity as u64)
+    };
+    // |score| = |pnl_ppm| × lev_ppm, in 64 bits when it fits, saturating at
+    // i128's bound (only for absurd leverage).
+    let mag: i128 = match (u64::try_from(pnl_mag), u64::try_from(lev)) {
+        (Ok(a), Ok(b)) => match a.checked_mul(b) {
+            Some(p) => p as i128,
+            None => (a as u128 * b as u128).min(i128::MAX as u128) as i128,
+        },
+        _ => pnl_mag.saturating_mul(lev).min(i128::MAX as u128) as i128,
+    };
+    let score = if upnl < 0 { -mag } else { mag };
     Ok(RankInputs {
         upnl,
         entry_cost: seat.entry_cost,
         notional,
         equity,
-        // Saturates at i128's bounds (only for absurd leverage).
-        score: pnl_ppm.saturating_mul(lev_ppm),
+        score,
     })
 }
 
