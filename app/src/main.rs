@@ -77,6 +77,20 @@ enum Cmd {
         /// Print one JSON object instead of the timeline.
         #[arg(long)]
         json: bool,
+        /// A scenario file (TOML: market overrides, traders, price path;
+        /// see app/scenarios/); replaces --scenario.
+        #[arg(long, value_name = "FILE")]
+        scenario_file: Option<PathBuf>,
+        /// Write a self-contained HTML report with charts.
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
+        /// Write the exchange, insurance fund, ledger and market accounts
+        /// (base64 JSON) and the values to expect from them into DIR.
+        #[arg(long, value_name = "DIR")]
+        dump_accounts: Option<PathBuf>,
+        /// No progress lines on stderr.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Run the keeper bot: liquidation, takeover, insurance cover, ADL,
     /// funding, fee sweeps, tightening and insurance audits.
@@ -300,6 +314,10 @@ fn main() -> ExitCode {
             scenario,
             config,
             json,
+            scenario_file,
+            report,
+            dump_accounts,
+            quiet,
         } => {
             let cfg = match BootstrapConfig::load(&config) {
                 Ok(c) => c,
@@ -308,6 +326,20 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            let source = match &scenario_file {
+                Some(f) => match simulate::file::ScenarioFile::load(f) {
+                    Ok(f) => simulate::ScenarioSource::File(Box::new(f)),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => simulate::ScenarioSource::Builtin(scenario),
+            };
+            let opts = simulate::RunOptions {
+                progress: !quiet,
+                dump_accounts,
+            };
             let rt = runtime();
             let mut out = take_stdout();
             let timeline: Option<Box<dyn Write>> = if json {
@@ -315,8 +347,14 @@ fn main() -> ExitCode {
             } else {
                 Some(Box::new(out.try_clone().expect("stdout handle")))
             };
-            match rt.block_on(simulate::run(&cfg, scenario, timeline)) {
+            match rt.block_on(simulate::run_with(&cfg, source, timeline, opts)) {
                 Ok(s) => {
+                    if let Some(path) = &report {
+                        if let Err(e) = std::fs::write(path, simulate::report::html_report(&s)) {
+                            return fail(format!("{}: {e}", path.display()));
+                        }
+                        eprintln!("simulate: report written to {}", path.display());
+                    }
                     let written = if json {
                         let j = serde_json::to_string_pretty(&s).expect("summary serializes");
                         writeln!(out, "{j}")

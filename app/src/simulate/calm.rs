@@ -23,7 +23,7 @@ impl Rng {
     }
 }
 
-const STEPS: u32 = 90;
+pub(super) const STEPS: u32 = 90;
 const STEP_SECS: i64 = 60;
 
 pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {

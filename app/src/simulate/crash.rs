@@ -14,21 +14,24 @@ use bulwark::state::MarketRef;
 use solana_signer::Signer;
 use std::collections::HashMap;
 
+/// Steps of the crash scenarios.
+pub(super) const STEPS: u32 = 40;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     Slide,
     Gap,
 }
 
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn unit(&mut self) -> f64 {
+    pub(super) fn unit(&mut self) -> f64 {
         (self.next() % 1_000_000) as f64 / 1_000_000.0
     }
 }
@@ -106,8 +109,7 @@ pub(super) async fn run(
         market_order(sim, t, Side::Ask, btc, tick).await?;
         quote(sim, &mms, tick, &mut rng).await?;
     }
-    let steps = 40u32;
-    for step in 2..=steps {
+    for step in 2..=STEPS {
         sim.step = step;
         price *= match (shape, step) {
             (Shape::Slide, 12..=26) => 1.0 - 0.013,
@@ -133,7 +135,7 @@ pub(super) async fn run(
     Ok(())
 }
 
-async fn seed_insurance(sim: &mut Sim, usd_amount: f64) -> Result<(), String> {
+pub(super) async fn seed_insurance(sim: &mut Sim, usd_amount: f64) -> Result<(), String> {
     if usd_amount <= 0.0 {
         return Ok(());
     }
@@ -167,7 +169,7 @@ async fn seed_insurance(sim: &mut Sim, usd_amount: f64) -> Result<(), String> {
     Ok(())
 }
 
-async fn market_order(
+pub(super) async fn market_order(
     sim: &mut Sim,
     trader: usize,
     side: Side,
@@ -228,22 +230,68 @@ async fn quote(sim: &mut Sim, mms: &[usize], tick: u64, rng: &mut Rng) -> Result
     Ok(())
 }
 
-fn record(sim: &mut Sim, actions: &[Action]) {
+pub(super) fn record(sim: &mut Sim, actions: &[Action]) {
     for a in actions {
         match a {
-            Action::Liquidated { partial, .. } => {
+            Action::Liquidated {
+                trader,
+                closed_lots,
+                partial,
+                fee,
+            } => {
                 sim.summary.liquidations += 1;
                 if *partial {
                     sim.summary.partial_liquidations += 1;
                 }
+                sim.marker(
+                    "liquidation",
+                    trader,
+                    format!(
+                        "{}closed {closed_lots} lots, fee {:.2} USD",
+                        if *partial { "partial: " } else { "" },
+                        *fee as f64 / 1e6
+                    ),
+                );
             }
-            Action::TookOver { .. } => sim.summary.takeovers += 1,
-            Action::CoveredBankruptcy { .. } => sim.summary.bankruptcies += 1,
-            Action::Deleveraged { socialized, .. } => {
+            Action::TookOver {
+                trader,
+                lots,
+                price,
+            } => {
+                sim.summary.takeovers += 1;
+                sim.marker(
+                    "takeover",
+                    trader,
+                    format!("{lots} lots at {:.2}", *price as f64 / 1e6),
+                );
+            }
+            Action::CoveredBankruptcy { trader, amount } => {
+                sim.summary.bankruptcies += 1;
+                sim.marker(
+                    "bankruptcy",
+                    trader,
+                    format!("insurance paid {:.2} USD", *amount as f64 / 1e6),
+                );
+            }
+            Action::Deleveraged {
+                trader,
+                lots,
+                deficit,
+                counterparties,
+                socialized,
+            } => {
                 sim.summary.adl_events += 1;
                 if *socialized {
                     sim.summary.socialized_loss_events += 1;
                 }
+                sim.marker(
+                    if *socialized { "socialized" } else { "adl" },
+                    trader,
+                    format!(
+                        "{lots} lots against {counterparties} counterparties, deficit {:.2} USD",
+                        *deficit as f64 / 1e6
+                    ),
+                );
             }
             _ => {}
         }

@@ -7,6 +7,8 @@
 mod calm;
 mod collateral;
 mod crash;
+pub mod file;
+pub mod report;
 
 use crate::bootstrap::{bootstrap, set_oracle, Deployment};
 use crate::chain::EmbeddedChain;
@@ -129,6 +131,12 @@ pub struct Summary {
     pub invariant_checks: u32,
     pub invariants_ok: bool,
     pub violations: Vec<String>,
+    /// Base lots per base unit of the market (to chart open interest).
+    pub base_lots_per_unit: u64,
+    /// One point per step: index, mark, insurance balance, open interest.
+    pub series: Vec<SeriesPoint>,
+    /// Liquidations, takeovers, bankruptcies, ADL and socialized losses.
+    pub markers: Vec<Marker>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -142,6 +150,29 @@ pub struct InsuranceSummary {
     pub ledger_entries: u64,
     /// The on-chain ring buffer recomputes to the fund's hash chain.
     pub hash_chain_ok: bool,
+}
+
+/// The state at the end of one step (for charts).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SeriesPoint {
+    pub step: u32,
+    /// USD per base unit.
+    pub index: f64,
+    pub mark: f64,
+    /// USD in the insurance fund (ledger balance).
+    pub insurance: f64,
+    /// base lots.
+    pub open_interest_lots: u64,
+}
+
+/// A waterfall event at a step (for charts).
+#[derive(Debug, Clone, Serialize)]
+pub struct Marker {
+    pub step: u32,
+    /// "liquidation", "takeover", "bankruptcy", "adl" or "socialized".
+    pub kind: &'static str,
+    pub trader: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,6 +195,16 @@ pub(crate) struct Sim {
     out: Option<Box<dyn std::io::Write>>,
     traders: Vec<Trader>,
     step: u32,
+    /// Steps the scenario will run (for progress), 0 = unknown.
+    total_steps: u32,
+    progress: Option<Progress>,
+}
+
+/// Progress lines on stderr for long runs.
+pub(crate) struct Progress {
+    started: std::time::Instant,
+    last: std::time::Instant,
+    last_step: u32,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -192,6 +233,65 @@ impl Sim {
         let v = invariants::check_all(&mut self.chain, &markets).await;
         self.summary.invariant_checks += 1;
         self.summary.violations.extend(v);
+        self.sample().await;
+    }
+
+    /// Updates the current step's point of the series (so each point is
+    /// the state at the end of its step) and reports progress.
+    async fn sample(&mut self) {
+        if self.step == 0 {
+            return;
+        }
+        let data = self.market_data().await;
+        let Ok(m) = MarketRef::from_bytes(&data) else {
+            return;
+        };
+        let st = &m.header.state;
+        let point = SeriesPoint {
+            step: self.step,
+            index: st.index_price as f64 / 1e6,
+            mark: st.mark_price as f64 / 1e6,
+            insurance: self
+                .fund()
+                .await
+                .map(|f| f.balance as f64 / 1e6)
+                .unwrap_or(0.0),
+            open_interest_lots: st.open_interest_lots,
+        };
+        match self.summary.series.last_mut() {
+            Some(last) if last.step == self.step => *last = point,
+            _ => self.summary.series.push(point),
+        }
+        self.report_progress();
+    }
+
+    fn report_progress(&mut self) {
+        let (step, total) = (self.step, self.total_steps);
+        let Some(p) = self.progress.as_mut() else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        if step != p.last_step
+            && (now.duration_since(p.last).as_secs_f64() >= 2.0 || (total > 0 && step == total))
+        {
+            p.last = now;
+            p.last_step = step;
+            let elapsed = now.duration_since(p.started).as_secs_f64();
+            if total > 0 {
+                eprintln!("simulate: step {step}/{total} ({elapsed:.1} s)");
+            } else {
+                eprintln!("simulate: step {step} ({elapsed:.1} s)");
+            }
+        }
+    }
+
+    fn marker(&mut self, kind: &'static str, trader: &str, detail: String) {
+        self.summary.markers.push(Marker {
+            step: self.step,
+            kind,
+            trader: trader.to_string(),
+            detail,
+        });
     }
 
     /// A funded trader with a deposit in the market.
@@ -408,6 +508,7 @@ impl Sim {
             }
         }
         self.summary.fees_usd = st.total_fees as f64 / 1e6;
+        self.summary.base_lots_per_unit = lpu;
         let treasury = self.dep.treasury;
         self.summary.treasury_fees_swept_usd =
             self.chain.token_balance(&treasury).await as f64 / 1e6;
@@ -459,27 +560,74 @@ impl Sim {
     }
 }
 
+/// What to run: a built-in scenario or a scenario file.
+pub enum ScenarioSource {
+    Builtin(Scenario),
+    File(Box<file::ScenarioFile>),
+}
+
+/// Options beyond the scenario.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Print progress lines on stderr (every 2 s of a run).
+    pub progress: bool,
+    /// Write the exchange, insurance fund, ledger and market accounts at
+    /// the end, as JSON with base64 data, into this directory.
+    pub dump_accounts: Option<std::path::PathBuf>,
+}
+
 /// Runs a scenario; the timeline is written to `out` as it happens.
 pub async fn run(
     cfg: &BootstrapConfig,
     scenario: Scenario,
     out: Option<Box<dyn std::io::Write>>,
 ) -> Result<Summary, String> {
+    run_with(
+        cfg,
+        ScenarioSource::Builtin(scenario),
+        out,
+        RunOptions::default(),
+    )
+    .await
+}
+
+/// Runs a built-in scenario or a scenario file, with options.
+pub async fn run_with(
+    cfg: &BootstrapConfig,
+    source: ScenarioSource,
+    out: Option<Box<dyn std::io::Write>>,
+    opts: RunOptions,
+) -> Result<Summary, String> {
     let mut cfg = cfg.clone();
-    if scenario == Scenario::CrashSocialized {
-        for m in &mut cfg.markets {
-            m.waterfall_mode = "socialized".into();
+    let (name, total_steps) = match &source {
+        ScenarioSource::Builtin(s) => {
+            if *s == Scenario::CrashSocialized {
+                for m in &mut cfg.markets {
+                    m.waterfall_mode = "socialized".into();
+                }
+            }
+            let steps = match s {
+                Scenario::Calm => calm::STEPS,
+                Scenario::Collateral => 0,
+                _ => crash::STEPS,
+            };
+            (format!("{s:?}").to_lowercase(), steps)
         }
-    }
+        ScenarioSource::File(f) => {
+            f.apply_overrides(&mut cfg)?;
+            (f.name(), f.total_steps()?)
+        }
+    };
     let cfg = &cfg;
     let mut chain = EmbeddedChain::start(vec![]).await;
     let dep = bootstrap(&mut chain, cfg).await?;
     let market = dep.markets.first().ok_or("the config lists no market")?;
     let summary = Summary {
-        scenario: format!("{scenario:?}").to_lowercase(),
+        scenario: name,
         market: market.name.clone(),
         ..Default::default()
     };
+    let now = std::time::Instant::now();
     let mut sim = Sim {
         chain,
         dep,
@@ -487,22 +635,101 @@ pub async fn run(
         out,
         traders: Vec::new(),
         step: 0,
+        total_steps,
+        progress: opts.progress.then_some(Progress {
+            started: now,
+            last: now,
+            last_step: 0,
+        }),
     };
     sim.log(format!(
         "bootstrapped exchange with {} on the embedded chain",
         sim.summary.market
     ));
     sim.check().await;
-    match scenario {
-        Scenario::Calm => calm::run(&mut sim).await?,
-        Scenario::Collateral => collateral::run(&mut sim).await?,
-        Scenario::Crash => crash::run(&mut sim, crash::Shape::Slide, 40_000.0).await?,
-        Scenario::GapCrash | Scenario::CrashSocialized => {
+    match source {
+        ScenarioSource::Builtin(Scenario::Calm) => calm::run(&mut sim).await?,
+        ScenarioSource::Builtin(Scenario::Collateral) => collateral::run(&mut sim).await?,
+        ScenarioSource::Builtin(Scenario::Crash) => {
+            crash::run(&mut sim, crash::Shape::Slide, 40_000.0).await?
+        }
+        ScenarioSource::Builtin(Scenario::GapCrash | Scenario::CrashSocialized) => {
             crash::run(&mut sim, crash::Shape::Gap, 3_000.0).await?
         }
+        ScenarioSource::File(f) => file::run(&mut sim, &f).await?,
     }
     sim.finish().await?;
+    if let Some(dir) = &opts.dump_accounts {
+        sim.dump_accounts(dir).await?;
+    }
     Ok(sim.summary)
+}
+
+impl Sim {
+    /// Writes `<name>.json` files: `{"name", "address", "owner",
+    /// "lamports", "data_base64"}` for the exchange, the insurance fund,
+    /// its ledger and the first market, plus `index.json` listing them
+    /// with a few decoded fields to compare against.
+    async fn dump_accounts(&mut self, dir: &std::path::Path) -> Result<(), String> {
+        use base64::Engine;
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let accounts = [
+            ("exchange", ix::exchange_pda()),
+            ("insurance_fund", ix::insurance_pda()),
+            ("insurance_ledger", ix::insurance_ledger_pda()),
+            ("market", self.market()),
+        ];
+        let mut index = Vec::new();
+        for (name, key) in accounts {
+            let a = self
+                .chain
+                .account(&key)
+                .await
+                .ok_or_else(|| format!("{name} account {key} is missing"))?;
+            let j = serde_json::json!({
+                "name": name,
+                "address": key.to_string(),
+                "owner": a.owner.to_string(),
+                "lamports": a.lamports,
+                "data_base64": base64::engine::general_purpose::STANDARD.encode(&a.data),
+            });
+            let path = dir.join(format!("{name}.json"));
+            std::fs::write(&path, serde_json::to_string_pretty(&j).map_err(err)?)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            index.push(serde_json::json!({"name": name, "address": key.to_string(), "file": format!("{name}.json")}));
+        }
+        let fund = self.fund().await.ok_or("the insurance fund is missing")?;
+        let ex = crate::client::exchange(&mut self.chain)
+            .await
+            .ok_or("the exchange is missing")?;
+        let expected = serde_json::json!({
+            "accounts": index,
+            "expected": {
+                "exchange": {
+                    "admin": ex.admin.to_string(),
+                    "collateral_mint": ex.collateral_mint.to_string(),
+                    "timelock_secs": ex.timelock_secs,
+                    "num_markets": ex.num_markets,
+                },
+                "insurance_fund": {
+                    "balance": fund.balance,
+                    "total_shares": fund.total_shares,
+                    "ledger_seq": fund.ledger_seq,
+                    "inflows": fund.inflows.to_vec(),
+                    "outflows": fund.outflows.to_vec(),
+                },
+                "summary": {
+                    "insurance_end_usd": self.summary.insurance.end,
+                    "ledger_entries": self.summary.insurance.ledger_entries,
+                    "market": self.summary.market,
+                    "open_interest_lots": self.summary.open_interest_lots,
+                },
+            },
+        });
+        let path = dir.join("index.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&expected).map_err(err)?)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
 }
 
 /// Human-readable summary.
