@@ -15,20 +15,32 @@ pub fn risk_price(state: &MarketState) -> u64 {
     }
 }
 
+/// quote atoms of `lots` at `price`, rounded down and up, from one
+/// division (64-bit when the product fits: native division on SBF).
+pub fn notional_bounds(lots: u64, price: u64, lots_per_unit: u64) -> Result<(u64, u64)> {
+    require!(lots_per_unit > 0, ErrorCode::MathOverflow);
+    match lots.checked_mul(price) {
+        Some(p) => {
+            let q = p / lots_per_unit;
+            Ok((q, q + (p - q * lots_per_unit != 0) as u64))
+        }
+        None => {
+            let p = lots as u128 * price as u128;
+            let q = p / lots_per_unit as u128;
+            let inexact = (p - q * lots_per_unit as u128 != 0) as u128;
+            Ok((q.cast()?, (q + inexact).cast()?))
+        }
+    }
+}
+
 /// quote atoms of `lots` at `price`, rounded up (for requirements and costs).
 pub fn notional_ceil(lots: u64, price: u64, lots_per_unit: u64) -> Result<u64> {
-    (lots as u128)
-        .safe_mul(price as u128)?
-        .safe_div_ceil(lots_per_unit as u128)?
-        .cast()
+    Ok(notional_bounds(lots, price, lots_per_unit)?.1)
 }
 
 /// quote atoms of `lots` at `price`, rounded down (for what a trader receives).
 pub fn notional_floor(lots: u64, price: u64, lots_per_unit: u64) -> Result<u64> {
-    (lots as u128)
-        .safe_mul(price as u128)?
-        .safe_div(lots_per_unit as u128)?
-        .cast()
+    Ok(notional_bounds(lots, price, lots_per_unit)?.0)
 }
 
 /// The tier a position of `notional` falls in: the first whose bracket holds
@@ -46,10 +58,13 @@ pub fn tier_for(cfg: &MarketConfig, notional: u64) -> (usize, &RiskTier) {
 
 /// ceil(notional × rate / 1e6): margin in quote atoms.
 pub fn margin_at_rate(notional: u64, rate_ppm: u32) -> Result<u64> {
-    (notional as u128)
-        .safe_mul(rate_ppm as u128)?
-        .safe_div_ceil(PPM as u128)?
-        .cast()
+    match notional.checked_mul(rate_ppm as u64) {
+        Some(p) => Ok(p.div_ceil(PPM)),
+        None => (notional as u128)
+            .safe_mul(rate_ppm as u128)?
+            .safe_div_ceil(PPM as u128)?
+            .cast(),
+    }
 }
 
 /// Initial margin of an absolute position of `lots` at `price`.

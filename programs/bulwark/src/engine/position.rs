@@ -169,22 +169,32 @@ fn set_snapshot(seat: &mut Seat, state: &mut MarketState, snap: i128) -> Result<
 /// (`settle_funding`) first; a seat entering a side takes that side's
 /// current loss index as its snapshot.
 fn set_base(seat: &mut Seat, state: &mut MarketState, new_base: i64) -> Result<()> {
+    // (The 128-bit products are skipped when an index is still zero, the
+    // common case, since they add nothing.)
     let snap = seat.funding_snapshot.get();
-    let s = state.sum_base_snapshot.get().safe_add(
-        (new_base as i128)
-            .safe_sub(seat.base_lots as i128)?
-            .safe_mul(snap)?,
-    )?;
-    state.sum_base_snapshot.set(s);
+    if snap != 0 {
+        let s = state.sum_base_snapshot.get().safe_add(
+            (new_base as i128)
+                .safe_sub(seat.base_lots as i128)?
+                .safe_mul(snap)?,
+        )?;
+        state.sum_base_snapshot.set(s);
+    }
     if let Some(side) = side_index(seat.base_lots) {
-        let old = (seat.base_lots.unsigned_abs() as i128).safe_mul(seat.loss_snapshot.get())?;
-        state.sum_loss_snapshot[side].set(state.sum_loss_snapshot[side].get().safe_sub(old)?);
+        let old_snap = seat.loss_snapshot.get();
+        if old_snap != 0 {
+            let old = (seat.base_lots.unsigned_abs() as i128).safe_mul(old_snap)?;
+            state.sum_loss_snapshot[side].set(state.sum_loss_snapshot[side].get().safe_sub(old)?);
+        }
     }
     let loss_snap = match side_index(new_base) {
         Some(side) => {
             let idx = state.social_loss_per_lot[side].get();
-            let new = (new_base.unsigned_abs() as i128).safe_mul(idx)?;
-            state.sum_loss_snapshot[side].set(state.sum_loss_snapshot[side].get().safe_add(new)?);
+            if idx != 0 {
+                let new = (new_base.unsigned_abs() as i128).safe_mul(idx)?;
+                state.sum_loss_snapshot[side]
+                    .set(state.sum_loss_snapshot[side].get().safe_add(new)?);
+            }
             idx
         }
         None => 0,
@@ -251,11 +261,17 @@ pub fn apply_fill(
             // Split proportionally; rounding is internal to this seat.
             ((signed_quote as i128).safe_mul(closed as i128)? / lots_i as i128).cast()?
         };
-        let removed: i64 = div_ceil_i128(
-            (seat.entry_cost as i128).safe_mul(closed as i128)?,
-            base.abs() as i128,
-        )?
-        .cast()?;
+        // Cost removed = entry × closed / |base|, rounded up (toward +∞),
+        // on magnitudes: up for a long's positive cost, down in magnitude
+        // for a short's negative one.
+        let num = seat.entry_cost.unsigned_abs() as u128 * closed as u128;
+        let den = base.unsigned_abs() as u128;
+        let (q, r) = (num / den, num % den);
+        let removed: i64 = if seat.entry_cost >= 0 {
+            (q + (r != 0) as u128).cast()?
+        } else {
+            -(q.cast::<i64>()?)
+        };
         // Closing a long sells: pnl = proceeds − cost; closing a short buys
         // back: pnl = −payment − (negative) cost.
         let realized = (-closed_quote).safe_sub(removed)?;

@@ -110,12 +110,18 @@ fn long_part(base: i64) -> u64 {
 /// Fee in quote atoms on `notional` at `rate_ppm`: a charge rounds up, a
 /// rebate rounds down.
 pub fn fee(notional: u64, rate_ppm: i32) -> Result<i64> {
-    let abs = (notional as u128).safe_mul(rate_ppm.unsigned_abs() as u128)?;
+    let abs = notional as u128 * rate_ppm.unsigned_abs() as u128;
+    let (q, inexact) = match u64::try_from(abs) {
+        Ok(a) => (a / PPM, a % PPM != 0),
+        Err(_) => (
+            (abs / PPM as u128).cast::<u64>()?,
+            !abs.is_multiple_of(PPM as u128),
+        ),
+    };
     if rate_ppm >= 0 {
-        abs.safe_div_ceil(PPM as u128)?.cast()
+        (q + inexact as u64).cast()
     } else {
-        let r: i64 = abs.safe_div(PPM as u128)?.cast()?;
-        Ok(-r)
+        Ok(-(q.cast::<i64>()?))
     }
 }
 
@@ -154,8 +160,7 @@ pub fn settle_fill(
     fees: FeeRates,
 ) -> Result<Fill> {
     let lpu = cfg.base_lots_per_unit;
-    let hi = margin::notional_ceil(lots, price, lpu)?;
-    let lo = margin::notional_floor(lots, price, lpu)?;
+    let (lo, hi) = margin::notional_bounds(lots, price, lpu)?;
     let oi_before = long_part(taker.base_lots).safe_add(long_part(maker.base_lots))?;
     // The buyer pays the rounded-up value, the seller gets the rounded-down one.
     let (tq, mq) = if taker_is_buy { (hi, lo) } else { (lo, hi) };
