@@ -140,6 +140,18 @@ pub async fn select_markets<C: Chain>(
     Ok(out)
 }
 
+/// Insurance ledger entries among `emit_cpi!` payloads (the data of the
+/// program's self-invocations after Anchor's 8-byte event tag), in order.
+pub fn ledger_entries_from_cpi(payloads: &[Vec<u8>]) -> Vec<bulwark::state::InsuranceLedgerEntry> {
+    use anchor_lang::AnchorDeserialize;
+    use bulwark::state::InsuranceLedgerEntry;
+    payloads
+        .iter()
+        .filter(|d| d.len() >= 8 && &d[..8] == InsuranceLedgerEntry::DISCRIMINATOR)
+        .filter_map(|d| InsuranceLedgerEntry::deserialize(&mut &d[8..]).ok())
+        .collect()
+}
+
 /// `(name, message)` of a program error code, from the committed IDL.
 pub fn error_name(code: u32) -> Option<(String, String)> {
     static IDL: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();

@@ -45,7 +45,7 @@ pub fn print_audit(out: &mut dyn Write, r: &AuditReport) -> std::io::Result<()> 
         out,
         "  events → hash chain head        {}",
         match r.events_chain_ok {
-            None => "not checked (no events given)",
+            None => "not checked (--events reads them)",
             Some(ok) => yes(ok),
         }
     )?;
@@ -109,9 +109,13 @@ pub fn print_audit(out: &mut dyn Write, r: &AuditReport) -> std::io::Result<()> 
 /// `bulwark audit`: audits the insurance fund and the markets named (every
 /// market when none) and prints the report as a table or JSON. Returns the
 /// report; the CLI exits non-zero when `report.ok` is false.
+///
+/// `events`: the fund's ledger entries as the program emitted them, from
+/// the first (`RpcChain::ledger_events`), to recompute the hash chain from.
 pub async fn audit_command<C: Chain>(
     chain: &mut C,
     markets: &[String],
+    events: Option<&[bulwark::state::InsuranceLedgerEntry]>,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<AuditReport, String> {
@@ -120,7 +124,7 @@ pub async fn audit_command<C: Chain>(
         .iter()
         .map(|m| m.key)
         .collect();
-    let report = audit(chain, &keys, None).await;
+    let report = audit(chain, &keys, events).await;
     if json {
         let s = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         writeln!(out, "{s}").map_err(io)?;

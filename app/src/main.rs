@@ -124,6 +124,14 @@ enum Cmd {
         /// Market name or address (repeatable); default: every market.
         #[arg(long, num_args = 1..)]
         market: Vec<String>,
+        /// Also read the ledger entries the program emitted (from the
+        /// transactions that wrote the ledger) and recompute the hash chain
+        /// from them; needs the node to hold the whole history.
+        #[arg(long)]
+        events: bool,
+        /// At most this many transactions are read for --events.
+        #[arg(long, default_value_t = 5_000)]
+        events_max: usize,
     },
     /// Deposit collateral (USD) into your seat of a market.
     Deposit {
@@ -383,6 +391,8 @@ fn main() -> ExitCode {
                 Err(e) => return fail(e),
             };
             let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            // The keeper predicts with the engine; it needs no logs back.
+            chain.fetch_logs = false;
             let opts = KeeperOptions {
                 markets: market,
                 interval: std::time::Duration::from_millis(interval_ms),
@@ -429,13 +439,26 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Cmd::Audit { conn, json, market } => {
+        Cmd::Audit {
+            conn,
+            json,
+            market,
+            events,
+            events_max,
+        } => {
             let mut chain = conn.reader();
             let rt = runtime();
             let mut stdout = std::io::stdout();
             match rt.block_on(async {
                 chain.check_connection().await?;
-                commands::audit_command(&mut chain, &market, json, &mut stdout).await
+                let ev = if events {
+                    let ev = chain.ledger_events(events_max).await?;
+                    eprintln!("audit: read {} ledger events from transactions", ev.len());
+                    Some(ev)
+                } else {
+                    None
+                };
+                commands::audit_command(&mut chain, &market, ev.as_deref(), json, &mut stdout).await
             }) {
                 Ok(r) if r.ok => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::FAILURE,

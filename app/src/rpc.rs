@@ -271,6 +271,111 @@ impl RpcChain {
     }
 }
 
+impl RpcChain {
+    /// The insurance ledger entries the program emitted (`emit_cpi!`),
+    /// read from the successful transactions that wrote the ledger PDA
+    /// (newest first from `getSignaturesForAddress`, at most `max_txs`),
+    /// returned oldest first, sorted by sequence number. Only what the
+    /// node's history still holds can be read.
+    pub async fn ledger_events(
+        &self,
+        max_txs: usize,
+    ) -> Result<Vec<bulwark::state::InsuranceLedgerEntry>, String> {
+        use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
+        use solana_transaction_status_client_types::{
+            EncodedTransaction, UiInstruction, UiMessage,
+        };
+        let ledger = crate::ix::insurance_ledger_pda();
+        let mut sigs = Vec::new();
+        let mut before = None;
+        while sigs.len() < max_txs {
+            let page = self
+                .client
+                .get_signatures_for_address_with_config(
+                    &ledger,
+                    GetConfirmedSignaturesForAddress2Config {
+                        before,
+                        until: None,
+                        limit: Some((max_txs - sigs.len()).min(1000)),
+                        commitment: Some(self.client.commitment()),
+                    },
+                )
+                .await
+                .map_err(|e| format!("getSignaturesForAddress: {e}"))?;
+            let Some(last) = page.last() else { break };
+            before = Some(
+                last.signature
+                    .parse()
+                    .map_err(|e| format!("signature {}: {e}", last.signature))?,
+            );
+            let n = page.len();
+            sigs.extend(page.into_iter().filter(|s| s.err.is_none()));
+            if n < 1000 {
+                break;
+            }
+        }
+        let tag = anchor_lang::event::EVENT_IX_TAG_LE;
+        let program = bulwark::ID.to_string();
+        let mut payloads = Vec::new();
+        for s in sigs.iter().rev() {
+            let sig = s
+                .signature
+                .parse()
+                .map_err(|e| format!("signature {}: {e}", s.signature))?;
+            let cfg = RpcTransactionConfig {
+                encoding: Some(UiTransactionEncoding::Json),
+                commitment: Some(self.client.commitment()),
+                max_supported_transaction_version: Some(0),
+            };
+            let t = self
+                .client
+                .get_transaction_with_config(&sig, cfg)
+                .await
+                .map_err(|e| format!("getTransaction {}: {e}", s.signature))?;
+            let Some(meta) = t.transaction.meta else {
+                continue;
+            };
+            let mut keys = match &t.transaction.transaction {
+                EncodedTransaction::Json(ui) => match &ui.message {
+                    UiMessage::Raw(raw) => raw.account_keys.clone(),
+                    UiMessage::Parsed(p) => {
+                        p.account_keys.iter().map(|k| k.pubkey.clone()).collect()
+                    }
+                },
+                _ => continue,
+            };
+            let loaded: Option<solana_transaction_status_client_types::UiLoadedAddresses> =
+                meta.loaded_addresses.into();
+            if let Some(l) = loaded {
+                keys.extend(l.writable);
+                keys.extend(l.readonly);
+            }
+            let inner: Option<Vec<solana_transaction_status_client_types::UiInnerInstructions>> =
+                meta.inner_instructions.into();
+            for group in inner.unwrap_or_default() {
+                for i in group.instructions {
+                    let UiInstruction::Compiled(c) = i else {
+                        continue;
+                    };
+                    if keys.get(c.program_id_index as usize) != Some(&program) {
+                        continue;
+                    }
+                    let Ok(data) = bs58::decode(&c.data).into_vec() else {
+                        continue;
+                    };
+                    if data.len() >= 16 && &data[..8] == tag {
+                        payloads.push(data[8..].to_vec());
+                    }
+                }
+            }
+        }
+        let mut entries = crate::client::ledger_entries_from_cpi(&payloads);
+        entries.sort_by_key(|e| e.seq);
+        entries.dedup_by_key(|e| e.seq);
+        Ok(entries)
+    }
+}
+
 impl Chain for RpcChain {
     async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxOk, TxError> {
         let ixs = if self.size_compute {
@@ -587,5 +692,114 @@ mod tests {
             msg.account_keys[second.program_id_index as usize],
             bulwark::ID
         );
+    }
+
+    /// Answers getSignaturesForAddress and getTransaction with one ledger
+    /// transaction; everything else like the library's mock.
+    struct LedgerNode {
+        inner: solana_rpc_client::mock_sender::MockSender,
+        tx: serde_json::Value,
+        sig: String,
+    }
+
+    #[async_trait::async_trait]
+    impl solana_rpc_client::rpc_sender::RpcSender for LedgerNode {
+        async fn send(
+            &self,
+            request: solana_rpc_client_api::request::RpcRequest,
+            params: serde_json::Value,
+        ) -> solana_rpc_client_api::client_error::Result<serde_json::Value> {
+            use solana_rpc_client_api::request::RpcRequest;
+            match request {
+                RpcRequest::GetSignaturesForAddress => {
+                    assert_eq!(params[0], crate::ix::insurance_ledger_pda().to_string());
+                    Ok(serde_json::json!([
+                        { "signature": self.sig, "slot": 5, "err": null, "memo": null,
+                          "blockTime": null, "confirmationStatus": "finalized" },
+                        { "signature": bs58::encode([9u8; 64]).into_string(), "slot": 4,
+                          "err": {"InstructionError": [0, {"Custom": 1}]}, "memo": null,
+                          "blockTime": null, "confirmationStatus": "finalized" }
+                    ]))
+                }
+                RpcRequest::GetTransaction => {
+                    assert_eq!(params[0], self.sig.as_str());
+                    Ok(self.tx.clone())
+                }
+                _ => self.inner.send(request, params).await,
+            }
+        }
+        fn get_transport_stats(&self) -> solana_rpc_client::rpc_sender::RpcTransportStats {
+            Default::default()
+        }
+        fn url(&self) -> String {
+            "ledger".into()
+        }
+    }
+
+    #[tokio::test]
+    async fn ledger_events_are_read_from_the_program_self_invocations() {
+        use anchor_lang::{AnchorSerialize, Discriminator};
+        use bulwark::state::InsuranceLedgerEntry;
+        let entry = InsuranceLedgerEntry {
+            seq: 0,
+            slot: 5,
+            unix_ts: 1_700_000_000,
+            kind: 2,
+            market: Pubkey::default(),
+            counterparty: Pubkey::new_unique(),
+            amount: 40_000_000_000,
+            balance_after: 40_000_000_000,
+            shares_after: 40_000_000_000,
+            total_inflows_after: 40_000_000_000,
+            hash_after: [7; 32],
+        };
+        let mut data = anchor_lang::event::EVENT_IX_TAG_LE.to_vec();
+        data.extend_from_slice(InsuranceLedgerEntry::DISCRIMINATOR);
+        entry.serialize(&mut data).unwrap();
+        let b58 = bs58::encode(&data).into_string();
+        let sig = bs58::encode([3u8; 64]).into_string();
+        let fake = Pubkey::new_unique().to_string();
+        let tx = serde_json::json!({
+            "slot": 5, "blockTime": null,
+            "transaction": {
+                "signatures": [sig],
+                "message": {
+                    "header": {"numRequiredSignatures": 1, "numReadonlySignedAccounts": 0,
+                               "numReadonlyUnsignedAccounts": 2},
+                    "accountKeys": [Pubkey::new_unique().to_string(), bulwark::ID.to_string(),
+                                    crate::ix::event_authority().to_string()],
+                    "recentBlockhash": Pubkey::new_unique().to_string(),
+                    "instructions": []
+                }
+            },
+            "meta": {
+                "err": null, "status": {"Ok": null}, "fee": 5000,
+                "preBalances": [], "postBalances": [],
+                "innerInstructions": [{"index": 0, "instructions": [
+                    {"programIdIndex": 1, "accounts": [2], "data": b58, "stackHeight": 2},
+                    {"programIdIndex": 3, "accounts": [], "data": b58, "stackHeight": 2}
+                ]}],
+                "logMessages": [],
+                "loadedAddresses": {"writable": [], "readonly": [fake]}
+            }
+        });
+        let client = RpcClient::new_sender(
+            LedgerNode {
+                inner: solana_rpc_client::mock_sender::MockSender::new("succeeds"),
+                tx,
+                sig,
+            },
+            solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(
+                CommitmentConfig::confirmed(),
+            ),
+        );
+        let chain = RpcChain::with_client(client, Keypair::new());
+        let events = chain.ledger_events(100).await.unwrap();
+        // The copy "invoked" by another program is ignored; so is the
+        // failed transaction.
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].amount, entry.amount);
+        assert_eq!(events[0].counterparty, entry.counterparty);
+        assert_eq!(events[0].hash_after, [7; 32]);
     }
 }

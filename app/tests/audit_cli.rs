@@ -30,7 +30,7 @@ async fn audit_command_reports_fund_ledger_and_markets_and_flags_mismatches() {
         .unwrap();
 
     let mut out = Vec::new();
-    let r = audit_command(&mut chain, &[], false, &mut out)
+    let r = audit_command(&mut chain, &[], None, false, &mut out)
         .await
         .unwrap();
     let table = String::from_utf8(out).unwrap();
@@ -45,7 +45,7 @@ async fn audit_command_reports_fund_ledger_and_markets_and_flags_mismatches() {
     assert!(table.contains("fee_share"), "{table}");
 
     let mut out = Vec::new();
-    let r2 = audit_command(&mut chain, &["BTC-PERP".into()], true, &mut out)
+    let r2 = audit_command(&mut chain, &["BTC-PERP".into()], None, true, &mut out)
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -54,11 +54,15 @@ async fn audit_command_reports_fund_ledger_and_markets_and_flags_mismatches() {
     assert_eq!(v["recent_entries"].as_array().unwrap().len(), 2);
     assert_eq!(v["markets"][0]["name"], "BTC-PERP");
     assert_eq!(r2.vault_balance, r.vault_balance);
-    assert!(
-        audit_command(&mut chain, &["ETH-PERP".into()], true, &mut Vec::new())
-            .await
-            .is_err()
-    );
+    assert!(audit_command(
+        &mut chain,
+        &["ETH-PERP".into()],
+        None,
+        true,
+        &mut Vec::new()
+    )
+    .await
+    .is_err());
 
     // Tokens sent straight to the vault: not on the ledger, so not ok.
     chain
@@ -66,7 +70,7 @@ async fn audit_command_reports_fund_ledger_and_markets_and_flags_mismatches() {
         .await
         .unwrap();
     let mut out = Vec::new();
-    let r = audit_command(&mut chain, &[], false, &mut out)
+    let r = audit_command(&mut chain, &[], None, false, &mut out)
         .await
         .unwrap();
     let table = String::from_utf8(out).unwrap();
@@ -74,7 +78,7 @@ async fn audit_command_reports_fund_ledger_and_markets_and_flags_mismatches() {
     assert!(table.contains("PROBLEM"), "{table}");
     // audit_insurance records the donation; everything adds up again.
     chain.send(&[ix::audit_insurance()], &[]).await.unwrap();
-    let r = audit_command(&mut chain, &[], true, &mut Vec::new())
+    let r = audit_command(&mut chain, &[], None, true, &mut Vec::new())
         .await
         .unwrap();
     assert!(r.ok, "{:?}", r.problems);
@@ -95,4 +99,56 @@ fn audit_cli_exits_non_zero_when_the_cluster_cannot_be_read() {
         err.contains("cannot reach the cluster at http://127.0.0.1:9"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn audit_command_recomputes_the_hash_chain_from_emitted_events() {
+    let (mut chain, dep) = setup().await;
+    let admin = chain.payer_pubkey();
+    let token = chain
+        .create_token_account(&dep.collateral_mint, &admin)
+        .await
+        .unwrap();
+    chain
+        .mint_to(&dep.collateral_mint, &token, usd(2_000.0))
+        .await
+        .unwrap();
+    let mut payloads = Vec::new();
+    let (_, ev) = chain
+        .send_with_events(
+            &[ix::stake(&admin, &ix::exchange_pda(), &token, usd(1_500.0))],
+            &[],
+        )
+        .await
+        .unwrap();
+    payloads.extend(ev);
+    chain
+        .mint_to(&dep.collateral_mint, &ix::insurance_vault_pda(), usd(3.0))
+        .await
+        .unwrap();
+    let (_, ev) = chain
+        .send_with_events(&[ix::audit_insurance()], &[])
+        .await
+        .unwrap();
+    payloads.extend(ev);
+    let entries = bulwark_app::client::ledger_entries_from_cpi(&payloads);
+    assert_eq!(entries.len(), 2);
+
+    let mut out = Vec::new();
+    let r = audit_command(&mut chain, &[], Some(&entries), false, &mut out)
+        .await
+        .unwrap();
+    let table = String::from_utf8(out).unwrap();
+    assert!(r.ok, "{:?}", r.problems);
+    assert_eq!(r.events_chain_ok, Some(true));
+    assert!(
+        table.contains("events → hash chain head        OK"),
+        "{table}"
+    );
+    // One event missing: the chain does not recompute.
+    let r = audit_command(&mut chain, &[], Some(&entries[1..]), true, &mut Vec::new())
+        .await
+        .unwrap();
+    assert!(!r.ok);
+    assert_eq!(r.events_chain_ok, Some(false));
 }

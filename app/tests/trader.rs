@@ -178,6 +178,34 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         .unwrap();
     assert_eq!(left, 0);
 
+    // An order with an expiry rests until then; after it, it does not fill.
+    let now = chain.clock().await.unix_timestamp;
+    let mut exp = req(Side::Bid, OrderType::Limit, Some(64_950.0), 400);
+    exp.expiry_ts = now + 30;
+    let r = trader::place_order(&mut chain, &alice, m, &exp)
+        .await
+        .unwrap();
+    assert_eq!(r.rested_lots, 400);
+    let pos = trader::positions(&mut chain, &alice.pubkey(), &[])
+        .await
+        .unwrap();
+    assert_eq!(pos[0].open_orders[0].expiry_ts, now + 30);
+    chain.advance_time(60).await;
+    set_price(&mut chain, &dep, 65_000.0).await;
+    let r = trader::place_order(
+        &mut chain,
+        &bob,
+        m,
+        &req(Side::Ask, OrderType::ImmediateOrCancel, Some(64_950.0), 400),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.filled_lots, 0);
+    let pos = trader::positions(&mut chain, &alice.pubkey(), &[])
+        .await
+        .unwrap();
+    assert!(pos[0].open_orders.is_empty());
+
     let ms = trader::markets(&mut chain).await;
     assert_eq!(ms.len(), 1);
     assert_eq!(ms[0].name, "BTC-PERP");
