@@ -58,14 +58,14 @@ use std::time::Instant;
 const BUDGETS: &[(&str, u64)] = &[
     ("deposit_new", 25_000),
     ("deposit", 14_000),
-    ("withdraw_flat", 17_000),
-    ("place_resting", 11_000),
+    ("withdraw_flat", 15_000),
+    ("place_resting", 10_000),
     ("cancel", 6_000),
-    ("cancel_all_10", 9_000),
-    ("taker_1", 18_000),
-    ("taker_5", 42_000),
-    ("taker_20", 130_000),
-    ("withdraw_pos", 19_000),
+    ("cancel_all_10", 11_000),
+    ("taker_1", 13_000),
+    ("taker_5", 24_000),
+    ("taker_20", 65_000),
+    ("withdraw_pos", 17_000),
     ("update_funding", 7_000),
     ("refresh_prices", 7_000),
     ("sweep_fees", 32_000),
@@ -75,15 +75,15 @@ const BUDGETS: &[(&str, u64)] = &[
     ("unstake_withdraw", 31_000),
     ("audit", 11_000),
     ("audit_donation", 16_000),
-    ("liquidate_partial", 34_000),
-    ("liquidate_full", 29_000),
-    ("takeover", 30_000),
-    ("cover_bankruptcy", 31_000),
-    ("adl_256", 500_000),
-    ("adl_1024", 1_400_000),
-    ("adl_4096", 7_600_000),
-    ("adl_256_2cp", 980_000),
-    ("socialized_256", 510_000),
+    ("liquidate_partial", 22_000),
+    ("liquidate_full", 19_000),
+    ("takeover", 21_000),
+    ("cover_bankruptcy", 28_000),
+    ("adl_256", 120_000),
+    ("adl_1024", 380_000),
+    ("adl_4096", 1_400_000),
+    ("adl_256_2cp", 120_000),
+    ("socialized_256", 120_000),
     ("lookup_seat_2", 6_000),
     ("lookup_seat_4095", 49_000),
 ];
@@ -1158,7 +1158,7 @@ fn goals(report: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "| ADL at 4,096 seats | ≈ {} (fits 1.4M) | {} | {} |",
+        "| ADL at 4,096 seats fits one transaction (goal ≈ {}) | ≤ 1,400,000 | {} | {} |",
         thousands(GOAL_ADL_PER_SEAT * 4096),
         thousands(cu("adl_4096")),
         verdict(cu("adl_4096") <= TX_CU_LIMIT)
@@ -1189,7 +1189,7 @@ fn goals(report: &Report) -> String {
     let _ = writeln!(
         s,
         "ADL with two counterparties at 256 seats: {} CU, {:.2}× one counterparty's \
-         (the ranking scans every seat once per counterparty taken).",
+         (one scan ranks every seat; each counterparty adds its settlement only).",
         thousands(cu("adl_256_2cp")),
         cu("adl_256_2cp") as f64 / cu("adl_256") as f64
     );
