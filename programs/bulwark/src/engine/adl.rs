@@ -257,7 +257,7 @@ pub fn auto_deleverage(
         settle_funding(&mut m.seats[cp], &mut m.header.state)?;
         let q = remaining.min(m.seats[cp].base_lots.unsigned_abs());
         {
-            let (t, c) = two_mut(m.seats, target, cp);
+            let (t, c) = trade::two_mut(m.seats, target, cp);
             // The bankrupt seat sells (if long) to the counterparty at the mark.
             trade::settle_fill(
                 &cfg,
@@ -339,16 +339,6 @@ pub fn auto_deleverage(
     let w = &mut m.header.waterfall;
     w.adl_events = w.adl_events.safe_add(1)?;
     Ok(out)
-}
-
-fn two_mut(seats: &mut [Seat], a: usize, b: usize) -> (&mut Seat, &mut Seat) {
-    if a < b {
-        let (x, y) = seats.split_at_mut(b);
-        (&mut x[a], &mut y[0])
-    } else {
-        let (x, y) = seats.split_at_mut(a);
-        (&mut y[0], &mut x[b])
-    }
 }
 
 /// ADL "lights": for every seat with a position, its quantile 1–5 within

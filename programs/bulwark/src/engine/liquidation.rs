@@ -258,7 +258,7 @@ pub fn takeover(
     let keeper_worst = trade::worst_lots(&m.seats[keeper])?;
     let keeper_is_buy = seat.base_lots > 0;
     {
-        let (k, t) = two_mut(m.seats, keeper, target);
+        let (k, t) = trade::two_mut(m.seats, keeper, target);
         trade::settle_fill(
             &cfg,
             &mut m.header.state,
@@ -290,16 +290,6 @@ pub fn takeover(
     );
     m.header.waterfall.liquidations = m.header.waterfall.liquidations.safe_add(1)?;
     Ok((out, price))
-}
-
-fn two_mut(seats: &mut [Seat], a: usize, b: usize) -> (&mut Seat, &mut Seat) {
-    if a < b {
-        let (x, y) = seats.split_at_mut(b);
-        (&mut x[a], &mut y[0])
-    } else {
-        let (x, y) = seats.split_at_mut(a);
-        (&mut y[0], &mut x[b])
-    }
 }
 
 /// The insurance fund pays the seat's deficit at the mark (negative

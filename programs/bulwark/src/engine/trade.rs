@@ -92,7 +92,8 @@ pub fn worst_lots(seat: &Seat) -> Result<u64> {
     l.max(s).cast()
 }
 
-fn two_mut(seats: &mut [Seat], a: usize, b: usize) -> (&mut Seat, &mut Seat) {
+/// Two distinct seats borrowed mutably at once.
+pub fn two_mut(seats: &mut [Seat], a: usize, b: usize) -> (&mut Seat, &mut Seat) {
     assert!(a != b);
     if a < b {
         let (x, y) = seats.split_at_mut(b);
