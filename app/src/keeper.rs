@@ -268,22 +268,26 @@ impl Keeper {
                 actions.push(Action::FeesSwept);
             }
         }
-        let before = MarketRef::from_bytes(buf.bytes())
-            .map(|m| m.header.waterfall.tightening_level)
-            .unwrap_or(0);
-        if chain
-            .send(&[ix::update_tightening(&self.market)], &[&self.kp])
-            .await
-            .is_ok()
-        {
-            let after = self.fresh(chain).await;
-            if MarketRef::from_bytes(after.bytes())
-                .map(|m| m.header.waterfall.tightening_level)
-                .unwrap_or(0)
-                != before
-            {
-                actions.push(Action::TighteningUpdated);
+        // Tightening: sent only when the coverage calls for another level
+        // (the same engine function the program applies).
+        let fund_data = chain.account_data(&ix::insurance_pda()).await;
+        let n = core::mem::size_of::<InsuranceFund>();
+        let change = match (MarketRef::from_bytes(buf.bytes()), fund_data.len() >= 8 + n) {
+            (Ok(m), true) => {
+                let fund: InsuranceFund = bytemuck::pod_read_unaligned(&fund_data[8..8 + n]);
+                bulwark::engine::insurance::tightening(m.header, &fund)
+                    .map(|(old, new, _)| old != new)
+                    .unwrap_or(false)
             }
+            _ => false,
+        };
+        if change
+            && chain
+                .send(&[ix::update_tightening(&self.market)], &[&self.kp])
+                .await
+                .is_ok()
+        {
+            actions.push(Action::TighteningUpdated);
         }
         if self.round.is_multiple_of(20)
             && chain

@@ -4,7 +4,7 @@
 //! recompute the chain and prove none is missing.
 
 use crate::error::ErrorCode;
-use crate::math::SafeMath;
+use crate::math::{Cast, SafeMath, BPS};
 use crate::state::{InsuranceFund, InsuranceLedgerEntry};
 use anchor_lang::prelude::*;
 
@@ -147,4 +147,55 @@ pub fn verify_ring(ledger: &crate::state::InsuranceLedger, fund: &InsuranceFund)
         prev = Some(r.hash_after);
     }
     prev == Some(fund.hash_chain)
+}
+
+/// Coverage of a market = insurance fund balance / the market's open-interest
+/// notional at the mark (the exchange-wide fund against each market's own
+/// exposure), in bps.
+pub fn coverage_bps(fund_balance: u64, oi_notional: u64) -> Result<u64> {
+    if oi_notional == 0 {
+        return Ok(u64::MAX);
+    }
+    (fund_balance as u128)
+        .safe_mul(BPS as u128)?
+        .safe_div(oi_notional as u128)?
+        .min(u64::MAX as u128)
+        .cast()
+}
+
+/// The tightening level for a coverage, given the current level: below the
+/// first threshold margin rises (1), below the second the market turns
+/// reduce-only (2); each lifts only once coverage is a hysteresis band
+/// above its threshold.
+pub fn next_level(level: u8, cov: u64, fund: &InsuranceFund) -> u8 {
+    let t1 = fund.tighten_coverage_bps as u64;
+    let t2 = fund.reduce_only_coverage_bps as u64;
+    let h = fund.coverage_hysteresis_bps as u64;
+    if cov < t2 {
+        return 2;
+    }
+    if level == 2 && cov < t2 + h {
+        return 2;
+    }
+    if cov < t1 {
+        return 1;
+    }
+    if level >= 1 && cov < t1 + h {
+        return 1;
+    }
+    0
+}
+
+/// The market's tightening level now and the level its coverage calls for
+/// (with the coverage in bps): what `update_tightening` applies.
+pub fn tightening(m: &crate::state::Market, fund: &InsuranceFund) -> Result<(u8, u8, u64)> {
+    let price = super::margin::risk_price(&m.state);
+    let oi = super::margin::notional_ceil(
+        m.state.open_interest_lots,
+        price,
+        m.config.base_lots_per_unit,
+    )?;
+    let cov = coverage_bps(fund.balance, oi)?;
+    let old = m.waterfall.tightening_level;
+    Ok((old, next_level(old, cov, fund), cov))
 }

@@ -2,9 +2,9 @@
 //! capital, and with bankruptcy cover the only way out of the vault),
 //! reconciliation, and coverage-driven tightening.
 
-use crate::engine::{insurance, margin, staking};
+use crate::engine::{insurance, staking};
 use crate::error::ErrorCode;
-use crate::math::{Cast, SafeMath, BPS};
+use crate::math::SafeMath;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use anchor_lang::system_program::{create_account, CreateAccount};
@@ -349,56 +349,11 @@ pub struct UpdateTightening<'info> {
     pub insurance: AccountLoader<'info, InsuranceFund>,
 }
 
-/// Coverage of a market = insurance fund balance / the market's open-interest
-/// notional at the mark (the exchange-wide fund against each market's own
-/// exposure), in bps.
-pub fn coverage_bps(fund_balance: u64, oi_notional: u64) -> Result<u64> {
-    if oi_notional == 0 {
-        return Ok(u64::MAX);
-    }
-    (fund_balance as u128)
-        .safe_mul(BPS as u128)?
-        .safe_div(oi_notional as u128)?
-        .min(u64::MAX as u128)
-        .cast()
-}
-
-/// The tightening level for a coverage, given the current level: below the
-/// first threshold margin rises (1), below the second the market turns
-/// reduce-only (2); each lifts only once coverage is a hysteresis band
-/// above its threshold.
-pub fn next_level(level: u8, cov: u64, fund: &InsuranceFund) -> u8 {
-    let t1 = fund.tighten_coverage_bps as u64;
-    let t2 = fund.reduce_only_coverage_bps as u64;
-    let h = fund.coverage_hysteresis_bps as u64;
-    if cov < t2 {
-        return 2;
-    }
-    if level == 2 && cov < t2 + h {
-        return 2;
-    }
-    if cov < t1 {
-        return 1;
-    }
-    if level >= 1 && cov < t1 + h {
-        return 1;
-    }
-    0
-}
-
 /// Anyone: recomputes the market's tightening level from on-chain numbers.
 pub fn update_tightening(ctx: Context<UpdateTightening>) -> Result<()> {
     let fund = ctx.accounts.insurance.load()?;
     let mut m = ctx.accounts.market.load_mut()?;
-    let price = margin::risk_price(&m.state);
-    let oi = margin::notional_ceil(
-        m.state.open_interest_lots,
-        price,
-        m.config.base_lots_per_unit,
-    )?;
-    let cov = coverage_bps(fund.balance, oi)?;
-    let old = m.waterfall.tightening_level;
-    let new = next_level(old, cov, &fund);
+    let (old, new, cov) = insurance::tightening(&m, &fund)?;
     m.waterfall.tightening_level = new;
     m.waterfall.tightened_im_multiplier_ppm = fund.tightened_im_multiplier_ppm;
     if new != old {
