@@ -1,5 +1,5 @@
 //! A calm market: two market makers quote post-only ladders around the
-//! mark, four takers send immediate-or-cancel and market orders, the index
+//! index, four takers send immediate-or-cancel and market orders, the index
 //! walks, funding is paid each interval, fees are swept.
 
 use super::Sim;
@@ -51,13 +51,13 @@ pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {
         sim.step = step;
         price *= 1.0 + (rng.unit() - 0.5) * 0.004;
         sim.set_price(price, STEP_SECS).await?;
-        let mark = {
+        let fair = {
             let d = sim.market_data().await;
             MarketRef::from_bytes(&d)
                 .map_err(super::err)?
                 .header
                 .state
-                .mark_price as f64
+                .index_price as f64
                 / 1e6
         };
         // Makers requote: cancel everything, then a 3-level post-only ladder.
@@ -67,8 +67,8 @@ pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {
                 .await?;
             let skew = (k as f64 - 0.5) * 2.0;
             for level in 0..3u64 {
-                let spread = mark * (0.0004 + 0.0003 * level as f64 + 0.0001 * skew.abs());
-                for (side, px) in [(Side::Bid, mark - spread), (Side::Ask, mark + spread)] {
+                let spread = fair * (0.0004 + 0.0003 * level as f64 + 0.0001 * skew.abs());
+                for (side, px) in [(Side::Bid, fair - spread), (Side::Ask, fair + spread)] {
                     let units = (px * 1e6) as u64 / tick * tick;
                     let params = OrderParams {
                         side,
@@ -98,8 +98,8 @@ pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {
                     OrderType::ImmediateOrCancel
                 };
                 let limit = match side {
-                    Side::Bid => mark * 1.001,
-                    Side::Ask => mark * 0.999,
+                    Side::Bid => fair * 1.001,
+                    Side::Ask => fair * 0.999,
                 };
                 let params = OrderParams {
                     side,

@@ -195,16 +195,18 @@ pub(super) async fn market_order(
     Ok(())
 }
 
-/// Makers cancel and requote a 4-level post-only ladder around the mark.
+/// Makers cancel and requote a 4-level post-only ladder around the index
+/// (the oracle's fair price; quoting around the mark would feed the
+/// mark's own basis back into it).
 async fn quote(sim: &mut Sim, mms: &[usize], tick: u64, rng: &mut Rng) -> Result<(), String> {
     let market = sim.market();
-    let mark = {
+    let fair = {
         let d = sim.market_data().await;
         MarketRef::from_bytes(&d)
             .map_err(err)?
             .header
             .state
-            .mark_price as f64
+            .index_price as f64
             / 1e6
     };
     for &mm in mms {
@@ -212,8 +214,8 @@ async fn quote(sim: &mut Sim, mms: &[usize], tick: u64, rng: &mut Rng) -> Result
         sim.send_trader(mm, &[ix::cancel_all_orders(&owner, &market)])
             .await?;
         for level in 0..4u64 {
-            let spread = mark * (0.0005 + 0.0012 * level as f64);
-            for (side, px) in [(Side::Bid, mark - spread), (Side::Ask, mark + spread)] {
+            let spread = fair * (0.0005 + 0.0012 * level as f64);
+            for (side, px) in [(Side::Bid, fair - spread), (Side::Ask, fair + spread)] {
                 let params = OrderParams {
                     side,
                     order_type: OrderType::PostOnly,
