@@ -181,8 +181,12 @@ async fn insurance_parameters_are_bounded_and_timelocked() {
     )
     .await;
     let apply = ix::apply_param_change(&admin, None, 0);
-    env.send_tx_expect_error(&[apply.clone()], &[], code(E::TimelockNotExpired))
-        .await;
+    env.send_tx_expect_error(
+        std::slice::from_ref(&apply),
+        &[],
+        code(E::TimelockNotExpired),
+    )
+    .await;
     env.advance_time(TIMELOCK_SECS).await;
     env.send(&[apply], &[]).await;
     assert_eq!(env.insurance_fund().await.unstake_cooldown_secs, shorter);
