@@ -135,6 +135,11 @@ pub const ADL_BATCH: usize = 16;
 /// 1 short), other than `exclude`, best first, in one pass over the seat
 /// table. Closing the bankrupt position changes no other seat's score, so
 /// this is the order of repeated "take the top-ranked" steps.
+///
+/// Same result (and same errors) as ranking every seat with [`rank_inputs`]
+/// and keeping the best `ADL_BATCH`, but a seat in the common case (settled,
+/// every intermediate within 64 bits) is scored in 64-bit arithmetic inline,
+/// and its `RankInputs` are built only if it makes the batch.
 pub fn top_ranked(
     m: &MarketMut,
     side: usize,
@@ -143,26 +148,212 @@ pub fn top_ranked(
 ) -> Result<([(usize, RankInputs); ADL_BATCH], usize)> {
     let cfg = &m.header.config;
     let st = &m.header.state;
-    let mut top = [(usize::MAX, RankInputs::default()); ADL_BATCH];
-    let mut n = 0usize;
-    for (i, s) in m.seats.iter().enumerate() {
-        if i == exclude || side_index(s.base_lots) != Some(side) {
-            continue;
+    let mut top = Top::new();
+    match side {
+        0 => scan::<false>(&mut top, cfg, st, m.seats, exclude, mark)?,
+        1 => scan::<true>(&mut top, cfg, st, m.seats, exclude, mark)?,
+        _ => {}
+    }
+    Ok((top.top, top.n))
+}
+
+/// The best seats so far, best first, and the key a seat must beat to enter.
+struct Top {
+    top: [(usize, RankInputs); ADL_BATCH],
+    n: usize,
+    /// (score, notional) of the last kept seat once the batch is full; below
+    /// every possible key before (a score is never `i128::MIN`).
+    thr_score: i128,
+    thr_notional: u64,
+}
+
+impl Top {
+    fn new() -> Self {
+        Self {
+            top: [(usize::MAX, RankInputs::default()); ADL_BATCH],
+            n: 0,
+            thr_score: i128::MIN,
+            thr_notional: 0,
         }
-        let r = rank_inputs(cfg, st, s, mark)?;
-        if n == ADL_BATCH && !ranks_before(&r, i, &top[n - 1].1, top[n - 1].0) {
-            continue;
+    }
+
+    /// True when a seat with key (score, notional) scanned after every kept
+    /// seat (so with a larger index) enters the batch.
+    #[inline(always)]
+    fn admits(&self, score: i128, notional: u64) -> bool {
+        (score, notional) > (self.thr_score, self.thr_notional)
+    }
+
+    /// The threshold in 64 bits, for keys whose score fits an `i64`: a
+    /// 64-bit key (s, n) beats `thr64()` exactly when it beats the
+    /// threshold.
+    #[inline(always)]
+    fn thr64(&self) -> (i64, u64) {
+        if self.thr_score > i64::MAX as i128 {
+            (i64::MAX, u64::MAX)
+        } else if self.thr_score < i64::MIN as i128 {
+            (i64::MIN, 0)
+        } else {
+            (self.thr_score as i64, self.thr_notional)
         }
-        // Insertion into the (short) sorted list.
-        let mut k = n.min(ADL_BATCH - 1);
-        while k > 0 && ranks_before(&r, i, &top[k - 1].1, top[k - 1].0) {
-            top[k] = top[k - 1];
+    }
+
+    /// Inserts seat `i` (larger than every kept index), which `admits`.
+    #[inline(never)]
+    fn insert(&mut self, i: usize, r: RankInputs) {
+        let mut k = self.n.min(ADL_BATCH - 1);
+        while k > 0 && ranks_before(&r, i, &self.top[k - 1].1, self.top[k - 1].0) {
+            self.top[k] = self.top[k - 1];
             k -= 1;
         }
-        top[k] = (i, r);
-        n = (n + 1).min(ADL_BATCH);
+        self.top[k] = (i, r);
+        self.n = (self.n + 1).min(ADL_BATCH);
+        if self.n == ADL_BATCH {
+            let last = &self.top[ADL_BATCH - 1].1;
+            self.thr_score = last.score;
+            self.thr_notional = last.notional;
+        }
     }
-    Ok((top, n))
+}
+
+/// Ranks seat `i` with [`rank_inputs`] (the general path) and keeps it if it
+/// makes the batch.
+#[inline(never)]
+fn consider_general(
+    top: &mut Top,
+    cfg: &MarketConfig,
+    st: &MarketState,
+    seat: &Seat,
+    i: usize,
+    mark: u64,
+) -> Result<()> {
+    let r = rank_inputs(cfg, st, seat, mark)?;
+    if top.admits(r.score, r.notional) {
+        top.insert(i, r);
+    }
+    Ok(())
+}
+
+/// Largest `x` with `x × 1e6` within 64 bits.
+const MAX_PPM_FACTOR: u64 = u64::MAX / PPM;
+
+/// Bound of the fast path: |base| × mark, entry cost and collateral below
+/// 2^61 in magnitude, so that upnl and equity cannot overflow an `i64`.
+const FAST_BOUND: u64 = 1 << 61;
+
+/// True when `x` is in [-2^61, 2^61).
+#[inline(always)]
+fn within_fast_bound(x: i64) -> bool {
+    (x as u64).wrapping_add(FAST_BOUND) < 2 * FAST_BOUND
+}
+
+/// Index of `s` in `seats`.
+#[inline(always)]
+fn index_of(seats: &[Seat], s: &Seat) -> usize {
+    (s as *const Seat as usize - seats.as_ptr() as usize) / core::mem::size_of::<Seat>()
+}
+
+/// One pass over the seats of side `SHORT` (false: longs).
+#[inline(always)]
+fn scan<const SHORT: bool>(
+    top: &mut Top,
+    cfg: &MarketConfig,
+    st: &MarketState,
+    seats: &[Seat],
+    exclude: usize,
+    mark: u64,
+) -> Result<()> {
+    let lpu = cfg.base_lots_per_unit;
+    let side = SHORT as usize;
+    let funding = st.cum_funding_per_lot;
+    let loss = st.social_loss_per_lot[side];
+    // |base| × mark < 2^61 exactly when |base| ≤ max_base.
+    let max_base = (FAST_BOUND - 1).checked_div(mark).unwrap_or(u64::MAX);
+    let excluded: *const Seat = seats.get(exclude).map_or(core::ptr::null(), |s| s);
+    let (mut thr, mut thr_n) = top.thr64();
+    for s in seats {
+        let base = s.base_lots;
+        if (SHORT && base >= 0) || (!SHORT && base <= 0) || core::ptr::eq(s, excluded) {
+            continue;
+        }
+        // The common case, exactly as `rank_inputs` computes it: settled
+        // (nothing owed), every magnitude below 2^61 and no overflow below.
+        // Anything else takes the general path, which also returns the
+        // errors `rank_inputs` returns.
+        let abs = base.unsigned_abs();
+        let fast = abs <= max_base
+            && s.funding_snapshot.lo == funding.lo
+            && s.funding_snapshot.hi == funding.hi
+            && s.loss_snapshot.lo == loss.lo
+            && s.loss_snapshot.hi == loss.hi
+            && within_fast_bound(s.entry_cost)
+            && within_fast_bound(s.collateral);
+        if !fast {
+            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            (thr, thr_n) = top.thr64();
+            continue;
+        }
+        let p = abs.wrapping_mul(mark);
+        let q = p / lpu;
+        // q × lpu ≤ p, and notional ≤ p < 2^61.
+        let notional = q.wrapping_add((q.wrapping_mul(lpu) != p) as u64);
+        let value = if SHORT {
+            (notional as i64).wrapping_neg()
+        } else {
+            q as i64
+        };
+        let entry_cost = s.entry_cost;
+        // |upnl| < 2^62, |equity| < 3 × 2^61.
+        let upnl = value.wrapping_sub(entry_cost);
+        let equity = s.collateral.wrapping_add(upnl);
+        // A full batch whose last score is positive admits no seat whose
+        // score is ≤ 0.
+        if thr > 0 && (upnl <= 0 || equity <= 0) {
+            continue;
+        }
+        let entry = entry_cost.unsigned_abs();
+        let pnl_num = upnl.unsigned_abs();
+        let pnl = if entry == 0 {
+            0
+        } else if pnl_num <= MAX_PPM_FACTOR {
+            pnl_num.wrapping_mul(PPM) / entry
+        } else {
+            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            (thr, thr_n) = top.thr64();
+            continue;
+        };
+        let lev = if equity <= 0 {
+            0
+        } else if notional <= MAX_PPM_FACTOR {
+            notional.wrapping_mul(PPM) / equity as u64
+        } else {
+            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            (thr, thr_n) = top.thr64();
+            continue;
+        };
+        // |score| = pnl × lev, taken here when below 2^63.
+        if (pnl | lev) >> 31 != 0 && pnl != 0 && lev > i64::MAX as u64 / pnl {
+            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            (thr, thr_n) = top.thr64();
+            continue;
+        }
+        let mag = pnl.wrapping_mul(lev) as i64;
+        let score = if upnl < 0 { mag.wrapping_neg() } else { mag };
+        if score > thr || (score == thr && notional > thr_n) {
+            top.insert(
+                index_of(seats, s),
+                RankInputs {
+                    upnl,
+                    entry_cost,
+                    notional,
+                    equity,
+                    score: score as i128,
+                },
+            );
+            (thr, thr_n) = top.thr64();
+        }
+    }
+    Ok(())
 }
 
 /// One counterparty of an ADL event.
@@ -370,4 +561,253 @@ pub fn adl_quantiles(m: &crate::state::MarketRef) -> Result<Vec<(usize, u8)>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::property_tests::Rng;
+    use crate::engine::sandbox::MarketBuf;
+    use crate::math::PodI128;
+
+    /// The ranking by definition: every seat of the side through
+    /// `rank_inputs`, sorted, the first `ADL_BATCH` kept.
+    fn reference(
+        m: &MarketMut,
+        side: usize,
+        exclude: usize,
+        mark: u64,
+    ) -> Result<Vec<(usize, RankInputs)>> {
+        let mut v = Vec::new();
+        for (i, s) in m.seats.iter().enumerate() {
+            if i != exclude && side_index(s.base_lots) == Some(side) {
+                v.push((i, rank_inputs(&m.header.config, &m.header.state, s, mark)?));
+            }
+        }
+        v.sort_by(|(ia, a), (ib, b)| {
+            (b.score, b.notional, core::cmp::Reverse(*ib)).cmp(&(
+                a.score,
+                a.notional,
+                core::cmp::Reverse(*ia),
+            ))
+        });
+        v.truncate(ADL_BATCH);
+        Ok(v)
+    }
+
+    fn pick(rng: &mut Rng, xs: &[i64]) -> i64 {
+        xs[rng.below(xs.len() as u64) as usize]
+    }
+
+    /// A value of one of several magnitudes (small ones often, so that
+    /// scores tie), or an extreme.
+    fn val(rng: &mut Rng, big: bool) -> i64 {
+        match rng.below(if big { 10 } else { 8 }) {
+            0 => 0,
+            1 => pick(rng, &[1, -1, 2, 100, -100]),
+            2 => rng.below(1_000) as i64 - 500,
+            3 => rng.below(1_000_000) as i64 - 300_000,
+            4 | 5 => rng.below(1 << 40) as i64 - (1 << 38),
+            6 => rng.below(1 << 52) as i64 - (1 << 50),
+            7 => rng.next() as i64,
+            _ => pick(rng, &[i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1]),
+        }
+    }
+
+    /// Compares `top_ranked` with the definition on both sides (and an
+    /// invalid one); returns whether the ranking failed.
+    fn check(m: &MarketMut, exclude: usize, mark: u64, what: &str) -> bool {
+        let mut failed = false;
+        for side in 0..3 {
+            let want = reference(m, side, exclude, mark);
+            let got = top_ranked(m, side, exclude, mark);
+            match (want, got) {
+                (Ok(w), Ok((t, n))) => {
+                    assert_eq!(&t[..n], &w[..], "{what} side {side}");
+                    assert!(t[n..].iter().all(|x| x.0 == usize::MAX));
+                }
+                (Err(a), Err(b)) => {
+                    assert_eq!(a, b, "{what} side {side}");
+                    failed = true;
+                }
+                (w, g) => panic!("{what} side {side}: {w:?} against {g:?}"),
+            }
+        }
+        failed
+    }
+
+    /// Values at the edges of the fast path's bounds and of `i64`.
+    const EDGES: [i64; 12] = [
+        i64::MAX,
+        i64::MIN,
+        i64::MAX - 1,
+        i64::MIN + 1,
+        1 << 61,
+        (1 << 61) - 1,
+        -(1 << 61),
+        -(1 << 61) - 1,
+        1 << 62,
+        -(1 << 62),
+        (1 << 62) + (1 << 61),
+        -(1 << 62) - (1 << 61),
+    ];
+
+    #[test]
+    fn top_ranked_matches_the_definition() {
+        let mut rng = Rng::new(7);
+        let mut errors = 0;
+        let mut clean = 0;
+        let mut general = 0;
+        for round in 0..20_000 {
+            // Wild rounds draw extremes everywhere; the others are plausible
+            // markets, half of them with one seat pushed to an edge.
+            let wild = rng.below(4) == 0;
+            let seats = 1 + rng.below(60) as u32;
+            let mut cfg = super::super::trade_tests::config();
+            cfg.base_lots_per_unit = pick(&mut rng, &[1, 2, 100, 10_000, 1_000_000]) as u64;
+            let mut b = MarketBuf::new(cfg, seats, 4);
+            let m = b.view();
+            let mark = match rng.below(8) {
+                0 => 1 + rng.below(100),
+                1 => rng.next() >> 1,
+                2 => 1 + (rng.next() >> 20),
+                // |base| × mark around 2^61 and 2^63 for |base| < 1,000.
+                3 => (1u64 << 61) / (1 + rng.below(1_000)) + rng.below(3),
+                4 => (1u64 << 63) / (1 + rng.below(1_000)) + rng.below(3),
+                _ => 60_000_000_000 + rng.below(10_000_000_000),
+            };
+            m.header.state.mark_price = mark;
+            let f = if rng.below(3) == 0 {
+                val(&mut rng, false)
+            } else {
+                0
+            };
+            m.header.state.cum_funding_per_lot = PodI128::new(f as i128);
+            for side in 0..2 {
+                let l = if rng.below(4) == 0 {
+                    rng.below(1_000)
+                } else {
+                    0
+                };
+                m.header.state.social_loss_per_lot[side] = PodI128::new(l as i128);
+            }
+            // Some seats share the same inputs, so that keys tie.
+            let mut proto = Seat::default();
+            for s in m.seats.iter_mut() {
+                if rng.below(3) > 0 || proto.base_lots == 0 {
+                    proto.base_lots = match rng.below(5) {
+                        0 if wild => val(&mut rng, true),
+                        _ => rng.below(2_000) as i64 - 1_000,
+                    };
+                    let scale = if rng.below(2) == 0 {
+                        1
+                    } else {
+                        mark as i64 / 100
+                    };
+                    let entry = proto.base_lots.saturating_mul(scale.max(1));
+                    proto.entry_cost = match rng.below(6) {
+                        0 if wild => val(&mut rng, true),
+                        1 => 0,
+                        _ => entry.saturating_add(rng.below(1_000_000) as i64 - 500_000),
+                    };
+                    proto.collateral = match rng.below(4) {
+                        0 if wild => val(&mut rng, true),
+                        _ => rng.below(100_000_000) as i64 - 10_000_000,
+                    };
+                    let side = side_index(proto.base_lots).unwrap_or(0);
+                    // Snapshots behind the indices now and then, in either
+                    // half of the 128 bits.
+                    let mut behind = |x: PodI128| match rng.below(12) {
+                        0 => PodI128::new(val(&mut rng, false) as i128),
+                        1 => PodI128::new(x.get() ^ 1),
+                        2 => PodI128::new(x.get() ^ (1 << 64)),
+                        _ => x,
+                    };
+                    proto.funding_snapshot = behind(m.header.state.cum_funding_per_lot);
+                    proto.loss_snapshot = behind(m.header.state.social_loss_per_lot[side]);
+                }
+                *s = proto;
+            }
+            if !wild && rng.below(2) == 0 {
+                let s = &mut m.seats[rng.below(seats as u64) as usize];
+                let x = EDGES[rng.below(EDGES.len() as u64) as usize];
+                match rng.below(3) {
+                    0 => s.entry_cost = x,
+                    1 => s.collateral = x,
+                    _ => s.base_lots = x,
+                }
+            }
+            let exclude = rng.below(seats as u64 + 2) as usize;
+            if check(&m, exclude, mark, &format!("round {round}")) {
+                errors += 1;
+            } else {
+                clean += 1;
+            }
+            general += m
+                .seats
+                .iter()
+                .filter(|s| s.base_lots.unsigned_abs().checked_mul(mark).is_none())
+                .count();
+        }
+        // Both paths and the errors were exercised.
+        assert!(
+            errors > 500 && clean > 10_000,
+            "{errors} errors, {clean} clean"
+        );
+        assert!(general > 1_000, "{general} seats on the general path");
+    }
+
+    /// Scores whose magnitude needs all 64 bits, or more.
+    #[test]
+    fn top_ranked_with_huge_scores() {
+        let mut cfg = super::super::trade_tests::config();
+        cfg.base_lots_per_unit = 1;
+        let mut b = MarketBuf::new(cfg, 8, 4);
+        let m = b.view();
+        let mark = 3_501_000;
+        m.header.state.mark_price = mark;
+        // Long 1 lot: upnl = 3,500,000 on an entry of 1,000 (pnl 3.5e9
+        // ppm), leverage about 3,500 (3.5e9 ppm): a score near 1.2e19,
+        // above 2^63 and below 2^64.
+        for (i, s) in m.seats.iter_mut().enumerate() {
+            s.base_lots = if i % 2 == 0 { 1 } else { -1 };
+            s.entry_cost = 1_000 * s.base_lots;
+            s.collateral = 1_000 - 3_500_000 + i as i64 * 7;
+        }
+        m.seats[6].collateral = 1_000 - 3_500_000 - 500;
+        check(&m, usize::MAX, mark, "huge");
+        for i in 0..8 {
+            let r = rank_inputs(&m.header.config, &m.header.state, &m.seats[i], mark).unwrap();
+            assert!(i % 2 == 1 || r.score > i64::MAX as i128, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn threshold_in_64_bits() {
+        let mut t = Top::new();
+        assert_eq!(t.thr64(), (i64::MIN, 0));
+        for (score, notional, want) in [
+            (i64::MAX as i128 + 1, 5, (i64::MAX, u64::MAX)),
+            (i64::MAX as i128, 5, (i64::MAX, 5)),
+            (-7, 5, (-7, 5)),
+            (i64::MIN as i128, 5, (i64::MIN, 5)),
+            (i64::MIN as i128 - 1, 5, (i64::MIN, 0)),
+        ] {
+            t.thr_score = score;
+            t.thr_notional = notional;
+            assert_eq!(t.thr64(), want);
+            // A 64-bit key beats the 64-bit threshold exactly when it beats
+            // the threshold.
+            for s in [i64::MIN + 1, -7, -6, 0, i64::MAX - 1, i64::MAX] {
+                for n in [0, 4, 5, 6, u64::MAX] {
+                    let (ts, tn) = t.thr64();
+                    assert_eq!(
+                        s > ts || (s == ts && n > tn),
+                        t.admits(s as i128, n),
+                        "{score} {notional} {s} {n}"
+                    );
+                }
+            }
+        }
+    }
 }
