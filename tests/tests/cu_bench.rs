@@ -79,11 +79,12 @@ const BUDGETS: &[(&str, u64)] = &[
     ("liquidate_full", 19_000),
     ("takeover", 21_000),
     ("cover_bankruptcy", 28_000),
-    ("adl_256", 48_000),
-    ("adl_1024", 120_000),
-    ("adl_4096", 390_000),
-    ("adl_256_2cp", 55_000),
-    ("socialized_256", 55_000),
+    ("adl_256", 50_000),
+    ("adl_1024", 130_000),
+    ("adl_4096", 430_000),
+    ("adl_4096_owing", 1_100_000),
+    ("adl_256_2cp", 57_000),
+    ("socialized_256", 58_000),
     ("lookup_seat_2", 6_000),
     ("lookup_seat_4095", 49_000),
 ];
@@ -861,6 +862,7 @@ async fn main_scenarios(report: &mut Report) {
 /// about −530 USD equity; the insurance fund is empty, so ADL closes B
 /// against S1.. (one ranking scan of the whole seat table per counterparty).
 /// Returns the traders in seat 2 and in the last seat.
+#[allow(clippy::too_many_arguments)]
 async fn adl_scenario(
     b: &mut Bench,
     report: &mut Report,
@@ -869,6 +871,7 @@ async fn adl_scenario(
     counterparties: usize,
     key: &'static str,
     label: &str,
+    owe_funding: bool,
 ) -> (Trader, Trader) {
     let t0 = Instant::now();
     let txs0 = b.txs;
@@ -939,6 +942,23 @@ async fn adl_scenario(
         "every seat must hold a position"
     );
     let fill_secs = t0.elapsed().as_secs_f64();
+    if owe_funding {
+        // A mid 400 USD above the index for an interval, then funding: every
+        // seat holding a position now owes (or is owed) funding, so the
+        // ranking cannot take the settled-seat fast path.
+        b.place(&m, s, limit(Side::Bid, START_PRICE + 300.0, 1))
+            .await;
+        b.place(&m, s, limit(Side::Ask, START_PRICE + 500.0, 1))
+            .await;
+        b.chain.advance_time(301).await;
+        b.fresh(&m).await; // the mark moves to the mid
+        b.chain.advance_time(3_600).await;
+        b.fresh(&m).await; // an interval's TWAP at that mark
+        b.must("update_funding", &[ix::update_funding(&m)], &[])
+            .await;
+        b.cancel_all(&m, s).await;
+        assert_ne!(b.header(&m).await.state.cum_funding_per_lot.get(), 0);
+    }
     // The gap.
     b.set_index(&m, 63_000.0).await;
     b.place(&m, s, limit(Side::Bid, 62_990.0, 1)).await;
@@ -971,6 +991,7 @@ async fn waterfall_scenarios(report: &mut Report) {
         market_toml("ADL-256", 256, 64, "bench-adl-256", "adl"),
         market_toml("ADL-1024", 1024, 64, "bench-adl-1024", "adl"),
         market_toml("ADL-4096", 4096, 64, "bench-adl-4096", "adl"),
+        market_toml("ADLF-4096", 4096, 64, "bench-adlf-4096", "adl"),
         market_toml("ADL2-256", 256, 64, "bench-adl2-256", "adl"),
         market_toml("SOC-256", 256, 64, "bench-soc-256", "socialized"),
     ]);
@@ -993,6 +1014,13 @@ async fn waterfall_scenarios(report: &mut Report) {
             "auto_deleverage, 4,096 seats",
         ),
         (
+            "ADLF-4096",
+            4096,
+            1,
+            "adl_4096_owing",
+            "auto_deleverage, 4,096 seats, every seat owing funding",
+        ),
+        (
             "ADL2-256",
             256,
             2,
@@ -1007,8 +1035,9 @@ async fn waterfall_scenarios(report: &mut Report) {
             "auto_deleverage, socialized loss, 256 seats",
         ),
     ] {
-        let e = adl_scenario(&mut b, report, name, seats, cps, key, label).await;
-        if seats == 4096 {
+        let owing = key == "adl_4096_owing";
+        let e = adl_scenario(&mut b, report, name, seats, cps, key, label, owing).await;
+        if key == "adl_4096" {
             ends = Some(e);
         }
     }

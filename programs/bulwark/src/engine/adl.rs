@@ -253,6 +253,29 @@ fn index_of(seats: &[Seat], s: &Seat) -> usize {
     (s as *const Seat as usize - seats.as_ptr() as usize) / core::mem::size_of::<Seat>()
 }
 
+/// What a seat owes (`position::pending_charges`) when both index deltas
+/// fit 64 bits and the result is below 2^61 in magnitude; None otherwise
+/// (the general path then computes it).
+#[inline(always)]
+fn owed_fast(s: &Seat, base: i64, abs: u64, funding: i128, loss: i128) -> Option<i64> {
+    let df = i64::try_from(funding.checked_sub(s.funding_snapshot.get())?).ok()?;
+    let dl = i64::try_from(loss.checked_sub(s.loss_snapshot.get())?).ok()?;
+    // abs < 2^61 here: both products are below 2^125, their sum below 2^126.
+    let exact = base as i128 * df as i128 + abs as i128 * dl as i128;
+    let f = crate::math::FUNDING_PRECISION as u128;
+    let mag = exact.unsigned_abs();
+    let owed = if exact >= 0 {
+        mag.div_ceil(f) as i128
+    } else {
+        -((mag / f) as i128)
+    };
+    if owed.unsigned_abs() < FAST_BOUND as u128 {
+        Some(owed as i64)
+    } else {
+        None
+    }
+}
+
 /// One pass over the seats of side `SHORT` (false: longs).
 #[inline(always)]
 fn scan<const SHORT: bool>(
@@ -267,6 +290,7 @@ fn scan<const SHORT: bool>(
     let side = SHORT as usize;
     let funding = st.cum_funding_per_lot;
     let loss = st.social_loss_per_lot[side];
+    let (funding_i, loss_i) = (funding.get(), loss.get());
     // |base| × mark < 2^61 exactly when |base| ≤ max_base.
     let max_base = (FAST_BOUND - 1).checked_div(mark).unwrap_or(u64::MAX);
     let excluded: *const Seat = seats.get(exclude).map_or(core::ptr::null(), |s| s);
@@ -281,18 +305,25 @@ fn scan<const SHORT: bool>(
         // Anything else takes the general path, which also returns the
         // errors `rank_inputs` returns.
         let abs = base.unsigned_abs();
-        let fast = abs <= max_base
-            && s.funding_snapshot.lo == funding.lo
+        let fast =
+            abs <= max_base && within_fast_bound(s.entry_cost) && within_fast_bound(s.collateral);
+        // Funding and socialized loss owed, exactly as `pending_charges`
+        // (rounded up, in 64 bits when the index deltas fit; a settled seat
+        // owes nothing).
+        let settled = s.funding_snapshot.lo == funding.lo
             && s.funding_snapshot.hi == funding.hi
             && s.loss_snapshot.lo == loss.lo
-            && s.loss_snapshot.hi == loss.hi
-            && within_fast_bound(s.entry_cost)
-            && within_fast_bound(s.collateral);
-        if !fast {
+            && s.loss_snapshot.hi == loss.hi;
+        let owed = if !fast || settled {
+            Some(0)
+        } else {
+            owed_fast(s, base, abs, funding_i, loss_i)
+        };
+        let Some(owed) = owed.filter(|_| fast) else {
             consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
             (thr, thr_n) = top.thr64();
             continue;
-        }
+        };
         let p = abs.wrapping_mul(mark);
         let q = p / lpu;
         // q × lpu ≤ p, and notional ≤ p < 2^61.
@@ -305,7 +336,8 @@ fn scan<const SHORT: bool>(
         let entry_cost = s.entry_cost;
         // |upnl| < 2^62, |equity| < 3 × 2^61.
         let upnl = value.wrapping_sub(entry_cost);
-        let equity = s.collateral.wrapping_add(upnl);
+        // |owed| < 2^61 (checked in `owed_fast`): |equity| < 2^63.
+        let equity = s.collateral.wrapping_add(upnl).wrapping_sub(owed);
         // A full batch whose last score is positive admits no seat whose
         // score is ≤ 0.
         if thr > 0 && (upnl <= 0 || equity <= 0) {

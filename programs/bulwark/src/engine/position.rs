@@ -10,6 +10,17 @@ use crate::math::{div_ceil_i128, Cast, PodI128, SafeMath, FUNDING_PRECISION};
 use crate::state::{MarketState, Seat};
 use anchor_lang::prelude::*;
 
+/// `a × b` where `b` usually fits 64 bits: then a widening multiply that
+/// cannot overflow (a checked 128-bit multiply is several times dearer on
+/// SBF), else the checked one.
+#[inline(always)]
+fn mul_i64(a: i64, b: i128) -> Result<i128> {
+    match i64::try_from(b) {
+        Ok(b) => Ok(a as i128 * b as i128),
+        Err(_) => (a as i128).safe_mul(b),
+    }
+}
+
 /// Funding the seat owes since its snapshot, in FUNDING_PRECISION-scaled
 /// quote atoms (positive = the seat pays).
 pub fn pending_funding_scaled(seat: &Seat, state: &MarketState) -> Result<i128> {
@@ -20,7 +31,7 @@ pub fn pending_funding_scaled(seat: &Seat, state: &MarketState) -> Result<i128> 
     if delta == 0 || seat.base_lots == 0 {
         return Ok(0);
     }
-    (seat.base_lots as i128).safe_mul(delta)
+    mul_i64(seat.base_lots, delta)
 }
 
 /// Funding owed in quote atoms, rounded against the trader (up).
@@ -47,7 +58,10 @@ pub fn pending_loss_scaled(seat: &Seat, state: &MarketState) -> Result<i128> {
             if delta == 0 {
                 return Ok(0);
             }
-            (seat.base_lots.unsigned_abs() as i128).safe_mul(delta)
+            match seat.base_lots.checked_abs() {
+                Some(abs) => mul_i64(abs, delta),
+                None => (seat.base_lots.unsigned_abs() as i128).safe_mul(delta),
+            }
         }
         None => Ok(0),
     }

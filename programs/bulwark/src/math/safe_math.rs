@@ -76,11 +76,27 @@ impl SafeDivCeil for u64 {
     }
 }
 
+/// |a| / b for a positive divisor, as one unsigned division (signed 128-bit
+/// division is several times dearer on SBF): the truncated quotient of the
+/// magnitudes and whether it was inexact. None outside the fast case.
+#[inline(always)]
+fn magnitude_div(a: i128, b: i128) -> Option<(i128, bool)> {
+    if b <= 0 || a == i128::MIN {
+        return None;
+    }
+    let (ua, ub) = (a.unsigned_abs(), b as u128);
+    let q = ua / ub;
+    Some((q as i128, q * ub != ua))
+}
+
 /// Floor division for signed values (toward -infinity): a trader's PnL or
 /// credit rounds down, which is against the trader.
 pub fn div_floor_i128(a: i128, b: i128) -> Result<i128> {
     if b == 0 {
         return Err(overflow());
+    }
+    if let Some((q, inexact)) = magnitude_div(a, b) {
+        return Ok(if a >= 0 { q } else { -q - inexact as i128 });
     }
     let q = a.checked_div(b).ok_or_else(overflow)?;
     if (a % b != 0) && ((a < 0) != (b < 0)) {
@@ -94,6 +110,9 @@ pub fn div_floor_i128(a: i128, b: i128) -> Result<i128> {
 pub fn div_ceil_i128(a: i128, b: i128) -> Result<i128> {
     if b == 0 {
         return Err(overflow());
+    }
+    if let Some((q, inexact)) = magnitude_div(a, b) {
+        return Ok(if a >= 0 { q + inexact as i128 } else { -q });
     }
     let q = a.checked_div(b).ok_or_else(overflow)?;
     if (a % b != 0) && ((a < 0) == (b < 0)) {
@@ -132,6 +151,68 @@ mod tests {
         assert_eq!(div_ceil_i128(-7, 2).unwrap(), -3);
         assert_eq!(div_floor_i128(-8, 2).unwrap(), -4);
         assert!(div_floor_i128(1, 0).is_err());
+    }
+
+    #[test]
+    fn fast_divisions_match_the_definition() {
+        // Exact floor/ceil by the textbook definition on i128.
+        fn floor(a: i128, b: i128) -> i128 {
+            let (q, r) = (a / b, a % b);
+            if r != 0 && ((r < 0) != (b < 0)) {
+                q - 1
+            } else {
+                q
+            }
+        }
+        fn ceil(a: i128, b: i128) -> i128 {
+            let (q, r) = (a / b, a % b);
+            if r != 0 && ((r < 0) == (b < 0)) {
+                q + 1
+            } else {
+                q
+            }
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let edges = [
+            0i128,
+            1,
+            -1,
+            7,
+            -7,
+            1_000_000_000,
+            -1_000_000_000,
+            i128::MAX,
+            i128::MIN + 1,
+            i128::MIN,
+        ];
+        for i in 0..20_000 {
+            let a = if i < 200 {
+                edges[i % edges.len()]
+            } else {
+                (((next() as i128) << 64) | next() as i128) >> (next() % 120)
+            };
+            let b = match next() % 4 {
+                0 => 1_000_000_000,
+                1 => (next() % 10_000) as i128 + 1,
+                2 => -((next() % 10_000) as i128 + 1),
+                _ => (next() >> (next() % 60)) as i128 + 1,
+            };
+            if a == i128::MIN && b == -1 {
+                continue;
+            }
+            assert_eq!(
+                div_floor_i128(a, b).unwrap(),
+                floor(a, b),
+                "floor({a}, {b})"
+            );
+            assert_eq!(div_ceil_i128(a, b).unwrap(), ceil(a, b), "ceil({a}, {b})");
+        }
     }
 
     #[test]
