@@ -9,6 +9,14 @@ use std::io::Write;
 
 use crate::cli::*;
 
+/// The signer's keypair and a checked connection to the cluster.
+async fn connect(conn: &Conn) -> Result<(solana_keypair::Keypair, RpcChain), String> {
+    let kp = conn.keypair()?;
+    let chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+    chain.check_connection().await?;
+    Ok((kp, chain))
+}
+
 /// The market a trading command acts on: `--market`, else the only one.
 pub(crate) async fn market_arg(chain: &mut RpcChain, m: Option<String>) -> Result<String, String> {
     if let Some(m) = m {
@@ -54,9 +62,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             amount: a,
             token,
         } => {
-            let kp = conn.keypair()?;
-            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
-            chain.check_connection().await?;
+            let (kp, mut chain) = connect(&conn).await?;
             let m = market_arg(&mut chain, common.market).await?;
             let r = trader::deposit(&mut chain, &kp, &m, amount(a)?, token).await?;
             commands::emit(out, common.json, &r, |o, r| {
@@ -73,9 +79,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             amount: a,
             token,
         } => {
-            let kp = conn.keypair()?;
-            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
-            chain.check_connection().await?;
+            let (kp, mut chain) = connect(&conn).await?;
             let m = market_arg(&mut chain, common.market).await?;
             let r = trader::withdraw(&mut chain, &kp, &m, amount(a)?, token).await?;
             commands::emit(out, common.json, &r, |o, r| {
@@ -97,9 +101,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             client_id,
             expiry,
         } => {
-            let kp = conn.keypair()?;
-            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
-            chain.check_connection().await?;
+            let (kp, mut chain) = connect(&conn).await?;
             let m = market_arg(&mut chain, common.market).await?;
             let req = trader::OrderRequest {
                 side: trader::parse_side(&side)?,
@@ -148,9 +150,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
                 (None, None, true) => trader::CancelWhich::All,
                 _ => return Err("give one of --order-id, --client-id or --all".into()),
             };
-            let kp = conn.keypair()?;
-            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
-            chain.check_connection().await?;
+            let (kp, mut chain) = connect(&conn).await?;
             let m = market_arg(&mut chain, common.market).await?;
             let left = trader::cancel(&mut chain, &kp, &m, which).await?;
             commands::emit(
@@ -187,9 +187,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             token,
             json,
         } => {
-            let kp = conn.keypair()?;
-            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
-            chain.check_connection().await?;
+            let (kp, mut chain) = connect(&conn).await?;
             let v = match a {
                 Some(a) => trader::stake(&mut chain, &kp, amount(a)?, token).await?,
                 None => trader::stake_view(&mut chain, &kp.pubkey()).await?,
@@ -202,9 +200,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             token,
             json,
         } => {
-            let kp = conn.keypair()?;
-            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
-            chain.check_connection().await?;
+            let (kp, mut chain) = connect(&conn).await?;
             let v = match step {
                 UnstakeStep::Request { shares } => {
                     trader::request_unstake(&mut chain, &kp, shares, token).await?
@@ -215,9 +211,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
         }
         Cmd::Bootstrap { conn, config, json } => {
             let cfg = BootstrapConfig::load(&config)?;
-            let kp = conn.keypair()?;
-            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
-            chain.check_connection().await?;
+            let (kp, mut chain) = connect(&conn).await?;
             let opts = bulwark_app::apply::ApplyOptions {
                 allow_new_mint: chain.is_local(),
             };
