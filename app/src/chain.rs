@@ -85,7 +85,9 @@ pub struct TxOk {
 }
 
 /// What makes two transactions identical under one blockhash.
-fn message_key(ixs: &[Instruction], signers: &[&Keypair]) -> Vec<u8> {
+/// What makes a transaction unique under one blockhash: its instructions
+/// (they also fix who signs: the payer and the keys they mark as signers).
+fn message_key(ixs: &[Instruction]) -> Vec<u8> {
     let mut key = Vec::new();
     for ix in ixs {
         key.extend_from_slice(ix.program_id.as_ref());
@@ -95,9 +97,6 @@ fn message_key(ixs: &[Instruction], signers: &[&Keypair]) -> Vec<u8> {
         }
         key.extend_from_slice(&(ix.data.len() as u64).to_le_bytes());
         key.extend_from_slice(&ix.data);
-    }
-    for s in signers {
-        key.extend_from_slice(s.pubkey().as_ref());
     }
     key
 }
@@ -185,7 +184,7 @@ impl EmbeddedChain {
         // Same instructions under the same blockhash would be the same
         // transaction (rejected as already processed): only then wait for a
         // fresh blockhash.
-        let key = message_key(ixs, signers);
+        let key = message_key(ixs);
         let stale = self.blockhash_at.elapsed() > std::time::Duration::from_millis(400);
         if self.blockhash.is_none() || self.sent.contains(&key) {
             let bh = self
@@ -326,7 +325,7 @@ impl EmbeddedChain {
         let tx = self.build_tx(ixs, signers).await?;
         // Simulating does not send: the same message may still be sent
         // under this blockhash.
-        self.sent.remove(&message_key(ixs, signers));
+        self.sent.remove(&message_key(ixs));
         let sim = self
             .ctx
             .banks_client
