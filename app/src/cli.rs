@@ -56,7 +56,8 @@ impl Conn {
 pub(crate) enum Cmd {
     /// Run a scenario on an embedded in-process chain.
     Simulate {
-        /// Scenario: calm, collateral, crash, gap-crash or crash-socialized.
+        /// Scenario: calm, collateral, crash, gap-crash, crash-socialized or
+        /// adversarial (attacks by colluding wallets, each reported blocked or not).
         #[arg(long, default_value = "calm")]
         scenario: Scenario,
         /// Bootstrap config.
@@ -220,6 +221,10 @@ pub(crate) enum Cmd {
         /// USD to stake.
         #[arg(long)]
         amount: Option<f64>,
+        /// Fail unless the stake buys at least this many shares [default:
+        /// the shares expected at the fund's current price, less 1 %].
+        #[arg(long, requires = "amount")]
+        min_shares: Option<u64>,
         /// Source token account [default: your associated token account].
         #[arg(long)]
         token: Option<Pubkey>,

@@ -142,8 +142,22 @@ pub struct MarketSpec {
     pub partial_liquidation_tier: u8,
     /// "adl" or "socialized".
     pub waterfall_mode: String,
+    /// USD of depth an impact bid/ask must reach to give the mark a sample.
+    #[serde(default = "default_impact_notional_usd")]
+    pub impact_notional_usd: f64,
+    /// bps of the index; the most one update moves the mark's basis average.
+    #[serde(default = "default_mark_max_move_bps")]
+    pub mark_max_move_bps: u32,
     pub oracle: OracleSpec,
     pub tiers: Vec<TierSpec>,
+}
+
+fn default_impact_notional_usd() -> f64 {
+    1_000.0
+}
+
+fn default_mark_max_move_bps() -> u32 {
+    10
 }
 
 impl BootstrapConfig {
@@ -293,7 +307,10 @@ impl MarketSpec {
             num_tiers: self.tiers.len() as u8,
             waterfall_mode: mode as u8,
             padding: [0; 1],
-            reserved: [0; 64],
+            impact_notional: usd(self.impact_notional_usd),
+            mark_max_move_bps: self.mark_max_move_bps,
+            padding2: [0; 4],
+            reserved: [0; 48],
         })
     }
 }

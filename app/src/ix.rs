@@ -325,30 +325,30 @@ pub fn takeover(keeper: &Pubkey, market: &Pubkey, trader: &Pubkey) -> Instructio
 
 pub fn cover_bankruptcy(market: &Pubkey, trader: &Pubkey) -> Instruction {
     ix(
-        bulwark::accounts::CoverBankruptcy {
-            exchange: exchange_pda(),
-            market: *market,
-            vault: market_vault_pda(market),
-            insurance: insurance_pda(),
-            insurance_vault: insurance_vault_pda(),
-            ledger: insurance_ledger_pda(),
-            token_program: spl_token::ID,
-            event_authority: event_authority(),
-            program: bulwark::ID,
-        },
+        funded_close_accounts(market),
         bulwark::instruction::CoverBankruptcy { trader: *trader },
     )
 }
 
+/// The accounts of `cover_bankruptcy` and `auto_deleverage` (the fund pays
+/// first for what ADL closes).
+fn funded_close_accounts(market: &Pubkey) -> bulwark::accounts::CoverBankruptcy {
+    bulwark::accounts::CoverBankruptcy {
+        exchange: exchange_pda(),
+        market: *market,
+        vault: market_vault_pda(market),
+        insurance: insurance_pda(),
+        insurance_vault: insurance_vault_pda(),
+        ledger: insurance_ledger_pda(),
+        token_program: spl_token::ID,
+        event_authority: event_authority(),
+        program: bulwark::ID,
+    }
+}
+
 pub fn auto_deleverage(market: &Pubkey, trader: &Pubkey) -> Instruction {
     ix(
-        bulwark::accounts::AutoDeleverage {
-            exchange: exchange_pda(),
-            market: *market,
-            insurance: insurance_pda(),
-            event_authority: event_authority(),
-            program: bulwark::ID,
-        },
+        funded_close_accounts(market),
         bulwark::instruction::AutoDeleverage { trader: *trader },
     )
 }
@@ -398,15 +398,19 @@ fn stake_accounts(
     }
 }
 
+/// Stakes `amount` quote atoms; the program refuses it with
+/// `SharesBelowMinimum` when it would buy fewer than `min_shares` shares
+/// (0 = no guard; `staking::quote_stake` gives the expected number).
 pub fn stake(
     staker: &Pubkey,
     stake_owner: &Pubkey,
     staker_token: &Pubkey,
     amount: u64,
+    min_shares: u64,
 ) -> Instruction {
     ix(
         stake_accounts(staker, stake_owner, staker_token),
-        bulwark::instruction::Stake { amount },
+        bulwark::instruction::Stake { amount, min_shares },
     )
 }
 

@@ -184,12 +184,13 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
         Cmd::Stake {
             conn,
             amount: a,
+            min_shares,
             token,
             json,
         } => {
             let (kp, mut chain) = connect(&conn).await?;
             let v = match a {
-                Some(a) => trader::stake(&mut chain, &kp, amount(a)?, token).await?,
+                Some(a) => trader::stake(&mut chain, &kp, amount(a)?, min_shares, token).await?,
                 None => trader::stake_view(&mut chain, &kp.pubkey()).await?,
             };
             commands::emit(out, json, &v, |o, v| commands::print_stake(o, v))

@@ -116,7 +116,13 @@ async fn audit_command_recomputes_the_hash_chain_from_emitted_events() {
     let mut payloads = Vec::new();
     let (_, ev) = chain
         .send_with_events(
-            &[ix::stake(&admin, &ix::exchange_pda(), &token, usd(1_500.0))],
+            &[ix::stake(
+                &admin,
+                &ix::exchange_pda(),
+                &token,
+                usd(1_500.0),
+                0,
+            )],
             &[],
         )
         .await

@@ -65,6 +65,7 @@ async fn hash_chain_recomputes_from_emitted_events_and_staking_rules_hold() {
                 &alice.pubkey(),
                 &alice_token,
                 usd(10_000.0),
+                0,
             )],
             &[&alice],
         )
@@ -78,6 +79,7 @@ async fn hash_chain_recomputes_from_emitted_events_and_staking_rules_hold() {
                 &bob.pubkey(),
                 &bob_token,
                 usd(5_000.0),
+                0,
             )],
             &[&bob],
         )

@@ -272,7 +272,7 @@ async fn positions_show_the_engine_liquidation_price_and_adl_rank() {
 async fn stake_request_and_withdraw_after_the_cooldown() {
     let (mut chain, dep) = setup().await;
     let s = wallet(&mut chain, &dep, 10_000.0).await;
-    let v = trader::stake(&mut chain, &s, usd(4_000.0), None)
+    let v = trader::stake(&mut chain, &s, usd(4_000.0), None, None)
         .await
         .unwrap();
     assert_eq!(v.value, 4_000.0);

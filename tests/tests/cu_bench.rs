@@ -714,7 +714,7 @@ async fn main_scenarios(report: &mut Report) {
         .airdrop(&s.key(), 1_000_000_000)
         .await
         .expect("airdrop");
-    let i = ix::stake(&s.key(), &s.key(), &s.token, usd(50_000.0));
+    let i = ix::stake(&s.key(), &s.key(), &s.token, usd(50_000.0), 0);
     b.measure(
         report,
         "stake_new",
@@ -723,7 +723,7 @@ async fn main_scenarios(report: &mut Report) {
         &[&s.kp],
     )
     .await;
-    let i = ix::stake(&s.key(), &s.key(), &s.token, usd(10_000.0));
+    let i = ix::stake(&s.key(), &s.key(), &s.token, usd(10_000.0), 0);
     b.measure(report, "stake", "stake (existing stake)", i, &[&s.kp])
         .await;
     let shares = {

@@ -157,6 +157,7 @@ pub(super) async fn seed_insurance(sim: &mut Sim, usd_amount: f64) -> Result<(),
                 &ix::exchange_pda(),
                 &token,
                 usd(usd_amount),
+                0,
             )],
             &[],
         )

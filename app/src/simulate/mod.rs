@@ -4,6 +4,7 @@
 //! code): the predicted fills are what simulate reports, and the market
 //! account the chain ends up with must equal the prediction byte for byte.
 
+pub mod adversarial;
 mod calm;
 mod collateral;
 mod crash;
@@ -41,6 +42,8 @@ pub enum Scenario {
     GapCrash,
     /// The same gap on a socialized-loss market.
     CrashSocialized,
+    /// Colluding wallets attack the waterfall, each attack on a fresh chain.
+    Adversarial,
 }
 
 impl std::str::FromStr for Scenario {
@@ -52,8 +55,9 @@ impl std::str::FromStr for Scenario {
             "crash" => Ok(Scenario::Crash),
             "gap-crash" => Ok(Scenario::GapCrash),
             "crash-socialized" => Ok(Scenario::CrashSocialized),
+            "adversarial" => Ok(Scenario::Adversarial),
             other => Err(format!(
-                "unknown scenario {other:?} (available: calm, collateral, crash, gap-crash, crash-socialized)"
+                "unknown scenario {other:?} (available: calm, collateral, crash, gap-crash, crash-socialized, adversarial)"
             )),
         }
     }
@@ -486,7 +490,7 @@ pub async fn run_with(
             }
             let steps = match s {
                 Scenario::Calm => calm::STEPS,
-                Scenario::Collateral => 0,
+                Scenario::Collateral | Scenario::Adversarial => 0,
                 _ => crash::STEPS,
             };
             (format!("{s:?}").to_lowercase(), steps)
@@ -534,6 +538,7 @@ pub async fn run_with(
         ScenarioSource::Builtin(Scenario::GapCrash | Scenario::CrashSocialized) => {
             crash::run(&mut sim, crash::Shape::Gap, 3_000.0).await?
         }
+        ScenarioSource::Builtin(Scenario::Adversarial) => adversarial::run(&mut sim, cfg).await?,
         ScenarioSource::File(f) => file::run(&mut sim, &f).await?,
     }
     sim.finish().await?;

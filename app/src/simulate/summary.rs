@@ -83,6 +83,24 @@ pub struct Summary {
     pub series: Vec<SeriesPoint>,
     /// Liquidations, takeovers, bankruptcies, ADL and socialized losses.
     pub markers: Vec<Marker>,
+    /// `adversarial`: each attack and whether it was blocked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attacks: Vec<AttackRecord>,
+}
+
+/// One attack of the `adversarial` scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttackRecord {
+    pub id: String,
+    /// The attack's goal failed, judged from chain state after the attempt.
+    pub blocked: bool,
+    /// The program error that stopped it (its `ErrorCode` name), or what
+    /// stopped it when no instruction failed; null when nothing did.
+    pub error: Option<String>,
+    /// What the attackers did.
+    pub tried: String,
+    /// What the chain showed afterwards.
+    pub outcome: String,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -161,6 +179,20 @@ pub fn print_summary(out: &mut dyn std::io::Write, s: &Summary) -> std::io::Resu
             "rejected as expected: {} (error {:?})",
             r.action, r.error_code
         )?;
+    }
+    for a in &s.attacks {
+        writeln!(
+            out,
+            "attack {:<24} {}{}",
+            a.id,
+            if a.blocked { "blocked" } else { "NOT BLOCKED" },
+            a.error
+                .as_ref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        )?;
+        writeln!(out, "    tried:   {}", a.tried)?;
+        writeln!(out, "    outcome: {}", a.outcome)?;
     }
     writeln!(
         out,

@@ -6,6 +6,7 @@ use crate::client::{self};
 use crate::ix;
 use anchor_lang::prelude::Pubkey;
 use bulwark::engine::staking;
+use bulwark::state::InsuranceFund;
 use serde::Serialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -13,6 +14,8 @@ use solana_signer::Signer;
 #[derive(Debug, Serialize)]
 pub struct StakeView {
     pub owner: String,
+    /// shares held in the fund's current share epoch (a stake of an older
+    /// epoch, before a wipe-out, holds none).
     pub shares: u64,
     /// USD the shares are worth now.
     pub value: f64,
@@ -22,6 +25,9 @@ pub struct StakeView {
     pub unstake_requested_ts: i64,
     /// unix seconds from which `unstake withdraw` succeeds (0 = nothing requested).
     pub withdrawable_from_ts: i64,
+    /// unix seconds from which the request has lapsed: `unstake withdraw`
+    /// fails and `unstake request` replaces it (0 = nothing requested).
+    pub withdrawable_until_ts: i64,
     /// USD in the fund; total shares.
     pub fund_balance: f64,
     pub fund_shares: u64,
@@ -34,16 +40,28 @@ pub async fn stake_view<C: Chain>(chain: &mut C, owner: &Pubkey) -> Result<Stake
     let s = client::stake_account(chain, owner)
         .await
         .unwrap_or_else(bytemuck::Zeroable::zeroed);
-    let value = staking::value_of_shares(s.shares, f.total_shares, f.balance).unwrap_or(0);
+    let (shares, unstake_shares) = staking::live_shares(&s, &f);
+    let value = staking::value_of_shares(shares, f.total_shares, f.balance).unwrap_or(0);
+    let requested = unstake_shares > 0;
     Ok(StakeView {
         owner: owner.to_string(),
-        shares: s.shares,
+        shares,
         value: usd(value as i128),
-        unstake_shares: s.unstake_shares,
-        unstake_value_at_request: usd(s.unstake_value_at_request as i128),
-        unstake_requested_ts: s.unstake_requested_ts,
-        withdrawable_from_ts: if s.unstake_shares > 0 {
+        unstake_shares,
+        unstake_value_at_request: if requested {
+            usd(s.unstake_value_at_request as i128)
+        } else {
+            0.0
+        },
+        unstake_requested_ts: if requested { s.unstake_requested_ts } else { 0 },
+        withdrawable_from_ts: if requested {
             s.unstake_requested_ts + f.unstake_cooldown_secs
+        } else {
+            0
+        },
+        withdrawable_until_ts: if requested {
+            staking::unstake_lapses_at(s.unstake_requested_ts, f.unstake_cooldown_secs)
+                .unwrap_or(i64::MAX)
         } else {
             0
         },
@@ -52,16 +70,52 @@ pub async fn stake_view<C: Chain>(chain: &mut C, owner: &Pubkey) -> Result<Stake
     })
 }
 
-/// Stakes `amount` quote atoms into the insurance fund.
+/// bps below the expected shares that `stake` accepts by default: an inflow
+/// landing first (a fee sweep) raises the price a little and must not fail
+/// the stake; anything moving the price more does.
+pub const DEFAULT_MIN_SHARES_SLIPPAGE_BPS: u64 = 100;
+
+/// The default `min_shares` for a stake of `amount` into the fund as
+/// fetched: the shares `staking::quote_stake` (the program's own rule,
+/// wipe-out epochs included) expects, less `DEFAULT_MIN_SHARES_SLIPPAGE_BPS`
+/// (at least 1 share).
+pub fn default_min_shares(amount: u64, fund: &InsuranceFund) -> Result<u64, String> {
+    let q = staking::quote_stake(amount, fund.total_shares, fund.balance)
+        .map_err(|e| format!("the fund cannot issue shares for this stake: {e}"))?;
+    if q.shares == 0 {
+        return Err("the stake is too small to buy a share".into());
+    }
+    let min = (q.shares as u128) * (10_000 - DEFAULT_MIN_SHARES_SLIPPAGE_BPS) as u128 / 10_000;
+    Ok((min as u64).max(1))
+}
+
+/// Stakes `amount` quote atoms into the insurance fund; the program refuses
+/// it if it buys fewer than `min_shares` shares [default:
+/// [`default_min_shares`] at the fund as fetched now].
 pub async fn stake<C: Chain>(
     chain: &mut C,
     wallet: &Keypair,
     amount: u64,
+    min_shares: Option<u64>,
     token: Option<Pubkey>,
 ) -> Result<StakeView, String> {
     let owner = wallet.pubkey();
+    let min_shares = match min_shares {
+        Some(m) => m,
+        None => {
+            let f = client::insurance_fund(chain)
+                .await
+                .ok_or("the insurance fund is not initialized")?;
+            default_min_shares(amount, &f)?
+        }
+    };
     let token = collateral_token(chain, &owner, token).await?;
-    send(chain, &[ix::stake(&owner, &owner, &token, amount)], wallet).await?;
+    send(
+        chain,
+        &[ix::stake(&owner, &owner, &token, amount, min_shares)],
+        wallet,
+    )
+    .await?;
     stake_view(chain, &owner).await
 }
 
@@ -76,10 +130,13 @@ pub async fn request_unstake<C: Chain>(
     let shares = match shares {
         Some(s) => s,
         None => {
-            client::stake_account(chain, &owner)
+            let st = client::stake_account(chain, &owner)
                 .await
-                .ok_or("no stake")?
-                .shares
+                .ok_or("no stake")?;
+            let f = client::insurance_fund(chain)
+                .await
+                .ok_or("the insurance fund is not initialized")?;
+            staking::live_shares(&st, &f).0
         }
     };
     let token = collateral_token(chain, &owner, token).await?;

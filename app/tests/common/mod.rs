@@ -144,6 +144,7 @@ pub async fn protocol_stake(chain: &mut EmbeddedChain, dep: &Deployment, usd_amo
                 &ix::exchange_pda(),
                 &token,
                 usd(usd_amount),
+                0,
             )],
             &[],
         )

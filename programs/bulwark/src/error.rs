@@ -160,4 +160,18 @@ pub enum ErrorCode {
     InsuranceRequired,
     #[msg("Only the stake's owner (or the admin, for the protocol's stake) may act on it")]
     NotStakeOwner,
+    #[msg("The fill would leave a seat below zero equity, or sink a seat already below zero")]
+    FillWouldBankrupt,
+    #[msg("The fill would lower the maintenance health of a seat that stays below maintenance")]
+    HealthWouldFall,
+    #[msg("The seat still holds a position: the insurance fund pays only a position closed in the same step")]
+    CoverNeedsClose,
+    #[msg("The book cannot take the bankrupt position within the cover limit")]
+    CoverNoLiquidity,
+    #[msg("The stake would buy fewer shares than the minimum asked for")]
+    SharesBelowMinimum,
+    #[msg("The unstake request lapsed: it was not withdrawn within the window after the cooldown")]
+    UnstakeRequestLapsed,
+    #[msg("Another bankrupt seat on the same side ranks first: deleverage that one")]
+    AdlNotFirstBankrupt,
 }

@@ -139,7 +139,7 @@ pub mod bulwark {
 
     /// Anyone: close a bankrupt position against the program-ranked
     /// opposite positions (ADL), or socialize its deficit.
-    pub fn auto_deleverage(ctx: Context<AutoDeleverage>, trader: Pubkey) -> Result<()> {
+    pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
         instructions::waterfall::auto_deleverage(ctx, trader)
     }
 
@@ -155,8 +155,8 @@ pub mod bulwark {
 
     /// Anyone: deposit collateral into the insurance fund for shares
     /// (the admin stakes the protocol's own capital as the exchange PDA).
-    pub fn stake(ctx: Context<StakeAccounts>, amount: u64) -> Result<()> {
-        instructions::insurance::stake(ctx, amount)
+    pub fn stake(ctx: Context<StakeAccounts>, amount: u64, min_shares: u64) -> Result<()> {
+        instructions::insurance::stake(ctx, amount, min_shares)
     }
 
     /// Staker: request to unstake; withdrawable after the cooldown.

@@ -242,7 +242,7 @@ pub async fn seat_index(env: &mut TestEnv, owner: &Pubkey) -> usize {
 
 /// `t` stakes `amount` quote atoms for itself; returns the events.
 pub async fn stake(env: &mut TestEnv, t: &Trader, amount: u64) -> Vec<Vec<u8>> {
-    let i = ix::stake(&t.key(), &t.key(), &t.token, amount);
+    let i = ix::stake(&t.key(), &t.key(), &t.token, amount, 0);
     send_events(env, &[i], &[&t.kp]).await
 }
 

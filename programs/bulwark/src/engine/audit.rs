@@ -137,9 +137,13 @@ pub fn check_market(m: &MarketRef, vault_balance: u64) -> Vec<String> {
             m.header.seats_used
         ));
     }
-    let deposits_minus_withdrawals = st.total_deposits as i128 - st.total_withdrawals as i128;
-    if deposits_minus_withdrawals < 0 {
-        v.push(format!("{name}: withdrawals exceed deposits"));
+    // What left through withdrawals came in as deposits or as insurance
+    // cover (a loser's deficit the fund paid is a winner's to withdraw).
+    let inflows = st.total_deposits as i128 + m.header.waterfall.total_cover as i128;
+    if (st.total_withdrawals as i128) > inflows {
+        v.push(format!(
+            "{name}: withdrawals exceed deposits and insurance cover"
+        ));
     }
     v
 }

@@ -21,6 +21,8 @@ use crate::math::{div_ceil_i128, div_floor_i128, Cast, SafeMath, PPM};
 use crate::state::{MarketConfig, MarketMut, MarketState, Seat};
 use anchor_lang::prelude::*;
 
+pub use super::cover::{cover_available, cover_bankruptcy};
+
 /// Price (price units) at which closing the whole position leaves zero
 /// equity, rounded against the trader: up for a long (it must sell at or
 /// above it), down for a short (it must buy at or below it). None if flat.
@@ -54,17 +56,53 @@ pub fn liquidation_fee(cfg: &MarketConfig, lots: u64, price: u64) -> Result<u64>
     )
 }
 
-/// Lots to close: the OKX step-down for positions in a tier at or above
+/// Rounding atoms kept aside when a partial close's limit is derived: the
+/// seller's proceeds, the kept position's value and the fee each round by
+/// at most one atom.
+const PARTIAL_ROUNDING_ATOMS: i128 = 3;
+
+/// What a liquidation closes and the worst price it may fill at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClosePlan {
+    /// base lots to close.
+    pub lots: u64,
+    /// price units; the limit of the close: the bankruptcy price for a whole
+    /// close, else the worst price at which the kept part is still healthy.
+    pub limit: u64,
+    pub partial: bool,
+}
+
+/// The close: the OKX step-down for positions in a tier at or above
 /// `partial_liquidation_tier` (keep the largest position of the tier two
-/// below that would be healthy after the fee; repeat two tiers further
-/// down), else the whole position.
-pub fn close_size(cfg: &MarketConfig, state: &MarketState, seat: &Seat, price: u64) -> Result<u64> {
+/// below; repeat two tiers further down), else the whole position.
+///
+/// A partial close is sized at its worst possible fill: it is taken only
+/// if the equity at the mark, less the liquidation fee, covers the kept
+/// part's maintenance margin with room to spare (`slack`), and its limit is
+/// the price at which filling every closed lot would use exactly that
+/// room (rounded against the fill, never worse than the bankruptcy price).
+/// So whatever fills up to the limit, the kept part is healthy after the
+/// fills and the fee; when no such step exists the position closes whole,
+/// at the bankruptcy price.
+pub fn close_plan(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+    price: u64,
+) -> Result<ClosePlan> {
     let abs = seat.base_lots.unsigned_abs();
     let lpu = cfg.base_lots_per_unit;
+    let pb = bankruptcy_price(cfg, state, seat)?.unwrap_or(0);
+    let whole = ClosePlan {
+        lots: abs,
+        limit: pb,
+        partial: false,
+    };
     let (tier, _) = tier_for(cfg, notional_ceil(abs, price, lpu)?);
     if tier < cfg.partial_liquidation_tier as usize {
-        return Ok(abs);
+        return Ok(whole);
     }
+    let long = seat.base_lots > 0;
     let equity = margin::equity(seat, state, lpu, price, true)?;
     let mut t = tier;
     while t >= 2 {
@@ -79,12 +117,40 @@ pub fn close_size(cfg: &MarketConfig, state: &MarketState, seat: &Seat, price: u
             break;
         }
         let close = abs.safe_sub(keep)?;
-        let after = equity.safe_sub(liquidation_fee(cfg, close, price)? as i128)?;
-        if after >= margin::maint_margin(cfg, keep, price)? as i128 {
-            return Ok(close);
+        if close == 0 {
+            continue;
         }
+        let slack = equity
+            .safe_sub(liquidation_fee(cfg, close, price)? as i128)?
+            .safe_sub(margin::maint_margin(cfg, keep, price)? as i128)?
+            .safe_sub(PARTIAL_ROUNDING_ATOMS)?;
+        if slack < 0 {
+            continue;
+        }
+        // Price move per lot the close may lose: slack × lpu / close,
+        // rounded down (toward the mark).
+        let room: u64 = (slack as u128)
+            .safe_mul(lpu as u128)?
+            .safe_div(close as u128)?
+            .min(u64::MAX as u128)
+            .cast()?;
+        let limit = if long {
+            price.saturating_sub(room).max(pb)
+        } else {
+            price.saturating_add(room).min(pb.max(price))
+        };
+        return Ok(ClosePlan {
+            lots: close,
+            limit,
+            partial: true,
+        });
     }
-    Ok(abs)
+    Ok(whole)
+}
+
+/// Lots `close_plan` closes.
+pub fn close_size(cfg: &MarketConfig, state: &MarketState, seat: &Seat, price: u64) -> Result<u64> {
+    Ok(close_plan(cfg, state, seat, price)?.lots)
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -187,7 +253,8 @@ pub fn liquidate(
     let cfg = m.header.config;
     let seat = m.seats[target];
     if seat.base_lots != 0 {
-        let lots = close_size(&cfg, &m.header.state, &seat, price)?;
+        let plan = close_plan(&cfg, &m.header.state, &seat, price)?;
+        let lots = plan.lots;
         let pb = bankruptcy_price(&cfg, &m.header.state, &seat)?.unwrap_or(0);
         let side = if seat.base_lots > 0 {
             Side::Ask
@@ -197,7 +264,7 @@ pub fn liquidate(
         let taker = Taker {
             seat: target,
             side,
-            limit: pb,
+            limit: plan.limit,
             lots,
             // The trader pays the liquidation fee instead of a taker fee;
             // makers get their usual fee or rebate.
@@ -248,13 +315,20 @@ pub fn takeover(
         margin::equity(&seat, &m.header.state, cfg.base_lots_per_unit, mark, true)? >= 0,
         ErrorCode::SeatBankrupt
     );
-    let lots = close_size(&cfg, &m.header.state, &seat, mark)?;
+    let plan = close_plan(&cfg, &m.header.state, &seat, mark)?;
+    let lots = plan.lots;
     let pb = bankruptcy_price(&cfg, &m.header.state, &seat)?.unwrap_or(0) as i128;
     // Between mark and bankruptcy price; rounded toward the mark (against
-    // the keeper, for the trader).
+    // the keeper, for the trader); never worse than the plan's limit, so a
+    // partial takeover also leaves the kept part healthy.
     let dist = pb.safe_sub(mark as i128)?;
     let moved = dist.safe_mul(cfg.takeover_discount_ppm as i128)? / PPM as i128;
-    let price: u64 = (mark as i128).safe_add(moved)?.max(1).cast()?;
+    let discounted: u64 = (mark as i128).safe_add(moved)?.max(1).cast()?;
+    let price = if seat.base_lots > 0 {
+        discounted.max(plan.limit)
+    } else {
+        discounted.min(plan.limit.max(1))
+    };
     let keeper_worst = trade::worst_lots(&m.seats[keeper])?;
     let keeper_is_buy = seat.base_lots > 0;
     {
@@ -290,55 +364,4 @@ pub fn takeover(
     );
     m.header.waterfall.liquidations = m.header.waterfall.liquidations.safe_add(1)?;
     Ok((out, price))
-}
-
-/// The insurance fund pays the seat's deficit at the mark (negative
-/// equity), at most `available` and what is left of the market's cover cap
-/// for the current period. Returns the quote atoms credited to the seat; the
-/// caller moves the same amount from the insurance vault to the market vault.
-pub fn cover_bankruptcy(m: &mut MarketMut, target: usize, available: u64, now: i64) -> Result<u64> {
-    let cfg = m.header.config;
-    trade::require_fresh_index(&cfg, &m.header.state, now)?;
-    settle_funding(&mut m.seats[target], &mut m.header.state)?;
-    let price = margin::risk_price(&m.header.state);
-    let equity = margin::equity(
-        &m.seats[target],
-        &m.header.state,
-        cfg.base_lots_per_unit,
-        price,
-        true,
-    )?;
-    require!(equity < 0, ErrorCode::NotBankrupt);
-    let deficit: u64 = (-equity).cast()?;
-    let w = &mut m.header.waterfall;
-    if now.safe_sub(w.cover_period_start)? >= cfg.insurance_cover_period_secs as i64 {
-        w.cover_period_start = now;
-        w.cover_used_in_period = 0;
-    }
-    let cap_left = cfg
-        .insurance_cover_cap
-        .saturating_sub(w.cover_used_in_period);
-    let cover = deficit.min(available).min(cap_left);
-    require!(cover > 0, ErrorCode::InsuranceCannotCover);
-    w.cover_used_in_period = w.cover_used_in_period.safe_add(cover)?;
-    w.total_cover = w.total_cover.safe_add(cover)?;
-    w.bankruptcies = w.bankruptcies.safe_add(1)?;
-    add_collateral(&mut m.seats[target], &mut m.header.state, cover.cast()?)?;
-    Ok(cover)
-}
-
-/// What the insurance fund could still pay this market now.
-pub fn cover_available(
-    cfg: &MarketConfig,
-    w: &crate::state::WaterfallState,
-    fund_balance: u64,
-    now: i64,
-) -> u64 {
-    let used = if now.saturating_sub(w.cover_period_start) >= cfg.insurance_cover_period_secs as i64
-    {
-        0
-    } else {
-        w.cover_used_in_period
-    };
-    fund_balance.min(cfg.insurance_cover_cap.saturating_sub(used))
 }

@@ -2,10 +2,15 @@
 //! program, the keeper, the auditor and simulate all run these.
 
 pub mod adl;
+#[cfg(test)]
+mod adversarial_property;
 #[cfg(not(target_os = "solana"))]
 pub mod audit;
 pub mod book;
 pub mod collateral;
+pub mod cover;
+pub mod deleverage;
+pub mod guard;
 pub mod insurance;
 pub mod liquidation;
 pub mod margin;

@@ -120,6 +120,11 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
     check!(c.funding_interval_secs >= b.min_funding_interval_secs, E);
     check!(c.funding_cap_ppm <= b.max_funding_cap_ppm, E);
     check!(c.mark_ema_secs >= 1, C);
+    // The mark's depth and per-update move: a sample needs real depth, and
+    // no update may move it further than the band.
+    check!(c.impact_notional >= 1, C);
+    check!(c.mark_max_move_bps >= 1, C);
+    check!(c.mark_max_move_bps <= c.price_band_bps, C);
     check!(c.insurance_cover_period_secs >= 1, C);
     WaterfallMode::try_from(c.waterfall_mode)?;
     // Risk tiers: notional brackets strictly increasing, rates non-decreasing,
@@ -401,7 +406,10 @@ mod tests {
             num_tiers: 2,
             waterfall_mode: 0,
             padding: [0; 1],
-            reserved: [0; 64],
+            impact_notional: 1_000_000_000,
+            mark_max_move_bps: 10,
+            padding2: [0; 4],
+            reserved: [0; 48],
         }
     }
 

@@ -162,10 +162,17 @@ fn run(seed: u64, steps: usize) -> (usize, usize) {
                 mark::accrue_twap(&mut m.header.state, now).unwrap();
                 m.header.state.index_price = (idx + idx * bps / 10_000).max(1_000_000) as u64;
                 m.header.state.index_publish_ts = now;
-                let mid =
-                    super::book::mid_price(m.bids, m.header.num_bids, m.asks, m.header.num_asks)
-                        .unwrap();
                 let cfg = m.header.config;
+                let mid = mark::impact_mid(
+                    &cfg,
+                    m.header.state.index_price,
+                    m.bids,
+                    m.header.num_bids,
+                    m.asks,
+                    m.header.num_asks,
+                    now,
+                )
+                .unwrap();
                 mark::update_mark(&cfg, &mut m.header.state, mid, now).unwrap();
             }
             92..=95 => {

@@ -4,8 +4,9 @@
 //! position-limit and open-interest checks.
 
 use super::book::{self, Side};
+use super::guard;
 use super::margin;
-use super::mark::{band, update_mark, within_band};
+use super::mark::{band, impact_mid, update_mark, within_band};
 use super::position::{add_collateral, apply_fill, settle_funding};
 use crate::error::ErrorCode;
 use crate::math::{Cast, SafeDivCeil, SafeMath, MAX_ORDERS_PER_SEAT, PPM};
@@ -227,6 +228,89 @@ fn cancel_at(
     Ok(o)
 }
 
+/// One fill of `q` lots against resting order `maker`, computed on copies
+/// of the state and both seats (the maker's funding settled, its
+/// reservation released): the results if the maker's side passes the
+/// solvency guard (`guard`), None if the resting order must be cancelled.
+#[allow(clippy::too_many_arguments)]
+pub fn trial_fill(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    taker: &Seat,
+    maker_seat: &Seat,
+    maker: &Order,
+    q: u64,
+    taker_is_buy: bool,
+    fees: FeeRates,
+) -> Result<Option<(MarketState, Seat, Seat, Fill)>> {
+    let mut st = *state;
+    let (mut t2, mut m2) = (*taker, *maker_seat);
+    let fill = settle_fill(
+        cfg,
+        &mut st,
+        &mut t2,
+        &mut m2,
+        taker_is_buy,
+        maker.price,
+        q,
+        fees,
+    )?;
+    let maker_side = if taker_is_buy { Side::Ask } else { Side::Bid };
+    book::release(
+        &mut m2,
+        maker_side,
+        maker.price,
+        maker.lots,
+        q,
+        cfg.base_lots_per_unit,
+    )?;
+    let price = margin::risk_price(&st);
+    if guard::violation(cfg, &st, maker_seat, &m2, price, true)?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some((st, t2, m2, fill)))
+}
+
+/// Whether `match_taker` with this taker would fill at least one lot,
+/// computed without changing anything (the same skips, clipping and guard).
+pub fn would_fill(m: &MarketMut, t: &Taker, now: i64) -> Result<bool> {
+    let header = &*m.header;
+    let cfg = header.config;
+    let (lo, hi) = band(&cfg, header.state.index_price)?;
+    let (opp, opp_n): (&[Order], u32) = match t.side {
+        Side::Bid => (m.asks, header.num_asks),
+        Side::Ask => (m.bids, header.num_bids),
+    };
+    let maker_side = t.side.opposite();
+    for maker in opp[..opp_n as usize].iter().rev() {
+        if !t.side.crosses(t.limit, maker.price) {
+            return Ok(false);
+        }
+        let expired = maker.expiry_ts != 0 && maker.expiry_ts <= now;
+        let own = maker.seat as usize == t.seat;
+        let out_of_band = maker.price < lo || maker.price > hi;
+        let mseat = &m.seats[maker.seat as usize];
+        let maker_reducible = reducible(mseat, maker_side);
+        let reduce_only = maker.flags & order_flags::REDUCE_ONLY != 0;
+        if expired || own || out_of_band || (reduce_only && maker_reducible == 0) || t.lots == 0 {
+            continue;
+        }
+        let mut q = t.lots.min(maker.lots);
+        if reduce_only {
+            q = q.min(maker_reducible);
+        }
+        let mut st = header.state;
+        let mut ms = *mseat;
+        settle_funding(&mut ms, &mut st)?;
+        let taker = m.seats[t.seat];
+        let buy = t.side == Side::Bid;
+        if trial_fill(&cfg, &st, &taker, &ms, maker, q, buy, t.fees)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// A taker order as it meets the book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Taker {
@@ -291,23 +375,33 @@ pub fn match_taker(
         }
         let (taker, mseat) = two_mut(seats, taker_idx, maker.seat as usize);
         settle_funding(mseat, &mut header.state)?;
-        let mut fill = settle_fill(
+        // The fill is computed on copies and kept only if the maker's side
+        // passes the solvency guard; otherwise the resting order is
+        // cancelled, not filled (see `guard`).
+        let Some((st, t2, m2, mut fill)) = trial_fill(
             &cfg,
-            &mut header.state,
+            &header.state,
             taker,
             mseat,
-            taker_is_buy,
-            maker.price,
+            &maker,
             q,
+            taker_is_buy,
             t.fees,
-        )?;
+        )?
+        else {
+            cancel_at(opp, opp_n, idx, maker_side, seats, lpu)?;
+            out.cancelled_resting += 1;
+            continue;
+        };
+        header.state = st;
+        *taker = t2;
+        *mseat = m2;
         // Only trades on the book feed the mark (not takeovers or ADL).
         header.state.last_trade_price = maker.price;
         header.state.last_trade_ts = now;
         fill.maker_seat = maker.seat;
         fill.taker_seat = taker_idx as u32;
         fill.maker_order_id = maker.order_id;
-        book::release(mseat, maker_side, maker.price, maker.lots, q, lpu)?;
         opp[idx].lots = maker.lots.safe_sub(q)?;
         if opp[idx].lots == 0 {
             book::remove(opp, opp_n, idx)?;
@@ -400,6 +494,7 @@ pub fn place_order(
     }
 
     settle_funding(&mut seats[taker_idx], &mut header.state)?;
+    let taker_before = seats[taker_idx];
     let worst_before = worst_lots(&seats[taker_idx])?;
     let oi_before = header.state.open_interest_lots;
 
@@ -467,7 +562,15 @@ pub fn place_order(
     }
 
     // Mark follows the book.
-    let mid = book::mid_price(m.bids, header.num_bids, m.asks, header.num_asks)?;
+    let mid = impact_mid(
+        &cfg,
+        header.state.index_price,
+        m.bids,
+        header.num_bids,
+        m.asks,
+        header.num_asks,
+        now,
+    )?;
     update_mark(&cfg, &mut header.state, mid, now)?;
 
     // Risk checks on the taker: only where its risk grew.
@@ -481,6 +584,17 @@ pub fn place_order(
         let price = margin::risk_price(&header.state);
         let health = margin::initial_health(&cfg, &header.state, seat, price, im_multiplier_ppm)?;
         require!(health >= 0, ErrorCode::InsufficientInitialMargin);
+    }
+    // The solvency guard on the taker, at the mark after the order.
+    if out.fills > 0 || out.rested_lots > 0 {
+        guard::require_guarded(
+            &cfg,
+            &header.state,
+            &taker_before,
+            seat,
+            margin::risk_price(&header.state),
+            out.fills > 0,
+        )?;
     }
     let oi_after = header.state.open_interest_lots;
     if oi_after > oi_before {

@@ -253,34 +253,35 @@ fn gap_bankruptcy_cover_then_adl_takes_only_the_shortfall() {
         code(liquidation::takeover(&mut e.b.view(), 0, 3, NOW)),
         u32::from(ErrorCode::SeatBankrupt)
     );
-    // ADL is refused while the fund could still pay.
+    // The fund pays only a position closed in the same step: with no bid
+    // within the cover limit (90 − 1 % = 89.1) the cover closes nothing
+    // and pays nothing.
     assert_eq!(
-        code(adl::auto_deleverage(
+        code(liquidation::cover_bankruptcy(
             &mut e.b.view(),
             0,
             usd(300),
-            NOW,
-            &mut |_| {}
+            NOW
         )),
-        u32::from(ErrorCode::InsuranceMustCoverFirst)
+        u32::from(ErrorCode::CoverNoLiquidity)
     );
-    // The fund holds 300: it pays 300 (tokens move into the vault).
-    let cover = liquidation::cover_bankruptcy(&mut e.b.view(), 0, usd(300), NOW).unwrap();
-    assert_eq!(cover, usd(300));
-    e.vault += cover;
-    e.check();
     // ADL: ranks at 90. B1: PnL 1,000/10,000 = 10 %, leverage 9,000/11,000;
-    // B2: 10 %, leverage 4,500/1,500 = 3 → B2 first, then B1.
+    // B2: 10 %, leverage 4,500/1,500 = 3 → B2 first, then B1. The fund,
+    // holding 300, pays first for the lots ADL closes.
     let mut fills = Vec::new();
-    let out = adl::auto_deleverage(&mut e.b.view(), 0, 0, NOW, &mut |f| fills.push(*f)).unwrap();
+    let out =
+        adl::auto_deleverage(&mut e.b.view(), 0, usd(300), NOW, &mut |f| fills.push(*f)).unwrap();
+    assert_eq!(out.fund_paid, usd(300));
+    e.vault += out.fund_paid;
     assert_eq!(out.lots, 15_000);
     assert_eq!(out.price, px(90.0));
     let order: Vec<(u32, u64)> = fills.iter().map(|f| (f.seat, f.lots)).collect();
     assert_eq!(order, vec![(2, 5_000), (1, 10_000)]);
     assert_eq!(fills[0].rank.score, 100_000 * 3_000_000);
-    // Deficit after closing at 90: 1,300 − 1,500 = −200, charged pro rata:
-    // B2 200 × 5/15 = 66.666667 (rounded up), B1 133.333334; 1 atom surplus.
-    assert_eq!(out.deficit, usd(200));
+    // Deficit after closing at 90: 1,000 − 1,500 = −500; the fund pays 300
+    // and 200 is charged pro rata: B2 200 × 5/15 = 66.666667 (rounded up),
+    // B1 133.333334; 1 atom surplus.
+    assert_eq!((out.deficit, out.unpaid), (usd(500), 0));
     assert_eq!(
         (fills[0].deficit_share, fills[1].deficit_share),
         (66_666_667, 133_333_334)
@@ -317,24 +318,21 @@ fn socialized_loss_spreads_the_deficit_over_the_side() {
     e.price(90.0);
     let mut fills = Vec::new();
     let out = adl::auto_deleverage(&mut e.b.view(), 0, 0, NOW, &mut |f| fills.push(*f)).unwrap();
-    // The 500 deficit is spread over the whole short side first — B1
-    // 10,000, B2 5,000 and D 15,000 lots: 500e6 × 1e9 / 30,000 =
-    // 16,666,666,666,666.7 scaled atoms per lot, rounded up — and A is made
-    // whole at the mark; then A closes at the mark against B2 and B1, which
-    // pay their share as they settle.
+    // The 500 deficit is taken from the short side's unrealized profit at
+    // 90, pro rata to it — B1 1,000, B2 500, D 1,500 (pool 3,000) — by
+    // cumulative floors in seat order: B1 166.666666, B2 83.333334, D 250;
+    // A is made whole at the mark, then closes at the mark against B2 and
+    // B1. The long side (C) is untouched.
     assert!(out.socialized);
-    assert_eq!(out.deficit, usd(500));
+    assert_eq!(
+        (out.deficit, out.charged, out.unpaid, out.profit_pool),
+        (usd(500), usd(500), 0, usd(3_000))
+    );
     assert_eq!(fills.iter().map(|f| f.deficit_share).sum::<u64>(), 0);
-    // B2: 1,000 + 500 profit − 83.333334; B1: 10,000 + 1,000 − 166.666667.
+    // B2: 1,000 + 500 profit − 83.333334; B1: 10,000 + 1,000 − 166.666666.
     assert_eq!(e.coll(2), 1_416_666_666);
-    assert_eq!(e.coll(1), 10_833_333_333);
-    e.check();
-    let before = e.coll(4);
-    {
-        let m = e.b.view();
-        crate::engine::position::settle_funding(&mut m.seats[4], &mut m.header.state).unwrap();
-    }
-    // D pays its half, 250, plus one atom of rounding (to the insurance fund).
-    assert_eq!(before - e.coll(4), usd(250) as i64 + 1);
+    assert_eq!(e.coll(1), 10_833_333_334);
+    assert_eq!(e.coll(4), usd(20_000) as i64 - usd(250) as i64);
+    assert_eq!(e.coll(3), usd(20_000) as i64);
     e.check();
 }

@@ -124,11 +124,14 @@ impl StakeAccounts<'_> {
         } else {
             require_keys_eq!(owner, self.staker.key(), ErrorCode::NotStakeOwner);
         }
+        let share_epoch = self.insurance.load()?.share_epoch;
         let mut st = self.stake_mut()?;
         if st.owner == Pubkey::default() {
             st.version = 1;
             st.bump = bump;
             st.owner = owner;
+            // A new record starts in the fund's current epoch.
+            st.epoch = share_epoch;
         }
         Ok(())
     }
@@ -154,7 +157,12 @@ impl StakeAccounts<'_> {
     }
 }
 
-pub fn stake(ctx: Context<StakeAccounts>, amount: u64) -> Result<()> {
+/// Buys shares for `amount` quote atoms; fails with `SharesBelowMinimum`
+/// when they are fewer than `min_shares` (slippage guard). A stake into a
+/// wiped-out fund (`staking::is_wiped_out`) first starts a new share
+/// epoch: the old shares and requests are void and the deposit is priced
+/// as into a fresh fund.
+pub fn stake(ctx: Context<StakeAccounts>, amount: u64, min_shares: u64) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
     ctx.accounts.authorize(ctx.bumps.stake)?;
     let clock = Clock::get()?;
@@ -173,8 +181,20 @@ pub fn stake(ctx: Context<StakeAccounts>, amount: u64) -> Result<()> {
     let (shares, entry, total, balance) = {
         let mut fund = ctx.accounts.insurance.load_mut()?;
         let mut st = ctx.accounts.stake_mut()?;
-        let shares = staking::shares_for_deposit(amount, fund.total_shares, fund.balance)?;
+        let quote = staking::quote_stake(amount, fund.total_shares, fund.balance)?;
+        if quote.new_epoch {
+            msg!(
+                "insurance fund wiped out ({} atoms under {} shares): share epoch {} begins",
+                fund.balance,
+                fund.total_shares,
+                fund.share_epoch.safe_add(1)?
+            );
+            staking::begin_epoch(&mut fund)?;
+        }
+        staking::sync_stake(&mut st, fund.share_epoch);
+        let shares = quote.shares;
         require!(shares > 0, ErrorCode::DepositTooSmall);
+        require!(shares >= min_shares, ErrorCode::SharesBelowMinimum);
         st.shares = st.shares.safe_add(shares)?;
         st.total_staked = st.total_staked.safe_add(amount)?;
         fund.total_shares = fund.total_shares.safe_add(shares)?;
@@ -206,13 +226,28 @@ pub fn stake(ctx: Context<StakeAccounts>, amount: u64) -> Result<()> {
     Ok(())
 }
 
+/// Starts the cooldown for `shares`. One request at a time, except that a
+/// request which lapsed (not withdrawn within `UNSTAKE_WITHDRAW_WINDOW_SECS`
+/// after its cooldown) is replaced: new shares, value at today's price,
+/// new timestamp, a full cooldown again.
 pub fn request_unstake(ctx: Context<StakeAccounts>, shares: u64) -> Result<()> {
     require!(shares > 0, ErrorCode::ZeroAmount);
     ctx.accounts.authorize(ctx.bumps.stake)?;
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.insurance.load_mut()?;
     let mut st = ctx.accounts.stake_mut()?;
-    require!(st.unstake_shares == 0, ErrorCode::UnstakePending);
+    staking::sync_stake(&mut st, fund.share_epoch);
+    if st.unstake_shares > 0 {
+        require!(
+            staking::is_lapsed(st.unstake_requested_ts, fund.unstake_cooldown_secs, now)?,
+            ErrorCode::UnstakePending
+        );
+        // The lapsed request is withdrawn from the fund's count; the new
+        // one is added below.
+        fund.pending_unstake_shares = fund.pending_unstake_shares.safe_sub(st.unstake_shares)?;
+        st.unstake_shares = 0;
+        st.unstake_value_at_request = 0;
+    }
     require!(shares <= st.shares, ErrorCode::InsufficientShares);
     let value = staking::value_of_shares(shares, fund.total_shares, fund.balance)?;
     st.unstake_shares = shares;
@@ -228,14 +263,18 @@ pub fn request_unstake(ctx: Context<StakeAccounts>, shares: u64) -> Result<()> {
     Ok(())
 }
 
+/// Pays a matured request min(value at request, value now), within
+/// `UNSTAKE_WITHDRAW_WINDOW_SECS` after its cooldown; a lapsed request fails
+/// with `UnstakeRequestLapsed` and stays as it is (request again).
 pub fn withdraw_unstake(ctx: Context<StakeAccounts>) -> Result<()> {
     ctx.accounts.authorize(ctx.bumps.stake)?;
     let clock = Clock::get()?;
     let (amount, entry, event) = {
         let mut fund = ctx.accounts.insurance.load_mut()?;
         let mut st = ctx.accounts.stake_mut()?;
+        staking::sync_stake(&mut st, fund.share_epoch);
         require!(st.unstake_shares > 0, ErrorCode::NoUnstakePending);
-        staking::require_cooldown_over(
+        staking::require_withdrawable(
             st.unstake_requested_ts,
             fund.unstake_cooldown_secs,
             clock.unix_timestamp,
@@ -351,8 +390,11 @@ pub struct UpdateTightening<'info> {
 
 /// Anyone: recomputes the market's tightening level from on-chain numbers.
 pub fn update_tightening(ctx: Context<UpdateTightening>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let fund = ctx.accounts.insurance.load()?;
     let mut m = ctx.accounts.market.load_mut()?;
+    // Coverage is measured at the mark: it must rest on a fresh index.
+    crate::engine::trade::require_fresh_index(&m.config, &m.state, now)?;
     let (old, new, cov) = insurance::tightening(&m, &fund)?;
     m.waterfall.tightening_level = new;
     m.waterfall.tightened_im_multiplier_ppm = fund.tightened_im_multiplier_ppm;

@@ -2,8 +2,8 @@
 //! accounts, in the market's feed order), stores the index and updates the
 //! mark (the mark crank).
 
+use crate::engine::mark;
 use crate::engine::oracle::{aggregate, FeedReading};
-use crate::engine::{book, mark};
 use crate::error::ErrorCode;
 use crate::math::MAX_ORACLE_FEEDS;
 use crate::oracle::read_feed;
@@ -29,14 +29,22 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
     let m = MarketMut::from_bytes(&mut data)?;
     let index = read_index(&m.header.config.oracle, &pyth, ctx.remaining_accounts, now)?;
     // The TWAPs accrue at the old prices up to now, then the new index and
-    // a fresh mark sample (book mid, else last trade) take over.
+    // a fresh mark sample (the impact mid) take over.
     mark::accrue_twap(&mut m.header.state, now)?;
     m.header.state.index_price = index.price;
     m.header.state.index_publish_ts = index.publish_ts;
     m.header.state.index_updated_ts = now;
     m.header.state.index_feeds_used = index.feeds_used;
-    let mid = book::mid_price(m.bids, m.header.num_bids, m.asks, m.header.num_asks)?;
     let cfg = m.header.config;
+    let mid = mark::impact_mid(
+        &cfg,
+        index.price,
+        m.bids,
+        m.header.num_bids,
+        m.asks,
+        m.header.num_asks,
+        now,
+    )?;
     mark::update_mark(&cfg, &mut m.header.state, mid, now)?;
     emit!(IndexUpdated {
         market: ctx.accounts.market.key(),

@@ -1,7 +1,8 @@
 //! The risk waterfall's permissionless instructions. Keepers name the seat;
 //! the program decides everything else.
 
-use crate::engine::liquidation::{self, cover_available};
+use crate::engine::cover;
+use crate::engine::liquidation;
 use crate::engine::trade::Fill;
 use crate::engine::{adl, collateral, insurance};
 use crate::error::ErrorCode;
@@ -110,13 +111,36 @@ pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result
     let clock = Clock::get()?;
     let market_key = ctx.accounts.market.key();
     let available = ctx.accounts.insurance.load()?.balance;
-    let amount = {
+    let out = {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
         let target = collateral::seat_of(m.seats, &trader)?;
-        liquidation::cover_bankruptcy(&mut m, target, available, clock.unix_timestamp)?
+        cover::cover(&mut m, target, available, clock.unix_timestamp, &mut |_| {})?
     };
+    if out.closed_lots > 0 {
+        emit_cpi!(CoverClose {
+            market: market_key,
+            trader,
+            closed_lots: out.closed_lots,
+            limit: out.limit,
+            fills: out.fills,
+            flat_after: out.flat_after,
+        });
+    }
+    let amount = out.amount;
+    if amount == 0 {
+        // The close's fills paid for themselves: nothing leaves the fund.
+        return Ok(());
+    }
+    pay_from_fund(&ctx, amount, trader)
+}
+
+/// Moves `amount` from the insurance vault to the market vault (PDA-signed)
+/// for a position closed in this step, with its ledger entry and events.
+fn pay_from_fund(ctx: &Context<CoverBankruptcy>, amount: u64, trader: Pubkey) -> Result<()> {
+    let clock = Clock::get()?;
+    let market_key = ctx.accounts.market.key();
     let bump = ctx.accounts.insurance.load()?.bump;
     let seeds: &[&[&[u8]]] = &[&[INSURANCE_SEED, &[bump]]];
     token::transfer(
@@ -155,46 +179,30 @@ pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result
     Ok(())
 }
 
-/// ADL / socialized loss: anyone may call; the program ranks.
-#[event_cpi]
-#[derive(Accounts)]
-pub struct AutoDeleverage<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
-    pub exchange: AccountLoader<'info, Exchange>,
-    #[account(
-        mut,
-        constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
-    )]
-    pub market: AccountLoader<'info, Market>,
-    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
-    pub insurance: AccountLoader<'info, InsuranceFund>,
-}
-
-pub fn auto_deleverage(ctx: Context<AutoDeleverage>, trader: Pubkey) -> Result<()> {
+/// ADL / socialized loss: anyone may call; the program ranks. It takes the
+/// accounts of `cover_bankruptcy`: the fund pays first for the lots closed.
+pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let market_key = ctx.accounts.market.key();
     let fund_balance = ctx.accounts.insurance.load()?.balance;
     let info = ctx.accounts.market.to_account_info();
     let mut fills: Vec<(Pubkey, adl::AdlFill)> = Vec::new();
-    let (out, side, oi, index) = {
+    let (out, side, total_unpaid) = {
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
         let target = collateral::seat_of(m.seats, &trader)?;
-        let available = cover_available(&m.header.config, &m.header.waterfall, fund_balance, now);
-        // The lots that share a socialized loss: the whole side, before the close.
-        let oi_before = m.header.state.open_interest_lots;
+        // The side that pays: the opposite of the bankrupt position.
         let side = if m.seats[target].base_lots > 0 {
             1usize
         } else {
             0
         };
         let mut raw: Vec<adl::AdlFill> = Vec::new();
-        let out = adl::auto_deleverage(&mut m, target, available, now, &mut |f| raw.push(*f))?;
+        let out = adl::auto_deleverage(&mut m, target, fund_balance, now, &mut |f| raw.push(*f))?;
         for f in raw {
             fills.push((m.seats[f.seat as usize].owner, f));
         }
-        let st = &m.header.state;
-        (out, side, oi_before, st.social_loss_per_lot[side].get())
+        (out, side, m.header.waterfall.total_unpaid_deficit)
     };
     for (owner, f) in &fills {
         emit_cpi!(AdlFillEvent {
@@ -222,14 +230,26 @@ pub fn auto_deleverage(ctx: Context<AutoDeleverage>, trader: Pubkey) -> Result<(
         socialized: out.socialized,
     });
     if out.socialized {
-        emit_cpi!(SocializedLossEvent {
+        emit_cpi!(SocializedLossV2 {
             market: market_key,
             bankrupt_trader: trader,
             side: side as u8,
             deficit: out.deficit,
-            open_interest_lots: oi,
-            loss_index: index.to_le_bytes(),
+            charged: out.charged,
+            profit_pool: out.profit_pool,
+            seats_charged: out.seats_charged,
         });
+    }
+    if out.unpaid > 0 {
+        emit_cpi!(DeficitUnpaid {
+            market: market_key,
+            trader,
+            unpaid: out.unpaid,
+            total_unpaid,
+        });
+    }
+    if out.fund_paid > 0 {
+        pay_from_fund(&ctx, out.fund_paid, trader)?;
     }
     Ok(())
 }

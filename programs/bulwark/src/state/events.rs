@@ -268,6 +268,47 @@ pub struct SocializedLossEvent {
     pub loss_index: [u8; 16],
 }
 
+/// Socialized loss as a haircut of the opposite side's unrealized profit
+/// (replaces `SocializedLossEvent`, whose loss index is no longer used).
+#[event]
+pub struct SocializedLossV2 {
+    pub market: Pubkey,
+    pub bankrupt_trader: Pubkey,
+    /// side that paid: 0 = longs, 1 = shorts.
+    pub side: u8,
+    /// quote atoms to place.
+    pub deficit: u64,
+    /// quote atoms taken from profits (≤ deficit, ≤ profit_pool).
+    pub charged: u64,
+    /// quote atoms of unrealized profit (each seat's up to its equity) on the side.
+    pub profit_pool: u64,
+    pub seats_charged: u32,
+}
+
+/// A deficit nobody could pay: left on the bankrupt seat.
+#[event]
+pub struct DeficitUnpaid {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    /// quote atoms left unpaid by this call.
+    pub unpaid: u64,
+    /// quote atoms unpaid in this market ever.
+    pub total_unpaid: u64,
+}
+
+/// The close `cover_bankruptcy` made in the same step as its payment.
+#[event]
+pub struct CoverClose {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    /// base lots closed against the book.
+    pub closed_lots: u64,
+    /// price units; the worst price the close could fill at.
+    pub limit: u64,
+    pub fills: u32,
+    pub flat_after: bool,
+}
+
 #[event]
 pub struct StakeEvent {
     pub owner: Pubkey,

@@ -9,6 +9,11 @@ pub const INSURANCE_VERSION: u8 = 1;
 /// Defaults set at `initialize_exchange`; changed through the timelocked
 /// parameter keys (`ParamKey::Insurance*`).
 pub const DEFAULT_UNSTAKE_COOLDOWN_SECS: i64 = 7 * 24 * 3600;
+/// seconds after the cooldown during which a matured unstake request may be
+/// withdrawn; after it the request has lapsed (`withdraw_unstake` refuses
+/// it, `request_unstake` replaces it), so no staker holds an instant exit
+/// ready ahead of a cover.
+pub const UNSTAKE_WITHDRAW_WINDOW_SECS: i64 = 2 * 24 * 3600;
 /// Tighten below 1 % coverage of open-interest notional.
 pub const DEFAULT_TIGHTEN_COVERAGE_BPS: u32 = 100;
 /// Reduce-only below 0.25 %.
@@ -73,7 +78,11 @@ pub struct InsuranceFund {
     /// 1 = the vault matched the ledger (after recording donations).
     pub last_audit_ok: u8,
     pub padding1: [u8; 7],
-    pub reserved: [u8; 192],
+    /// share epoch: starts at 0, +1 each time a stake recapitalizes a
+    /// wiped-out fund (`engine::staking::is_wiped_out`). A stake of an
+    /// older epoch holds no shares.
+    pub share_epoch: u64,
+    pub reserved: [u8; 184],
 }
 const_assert_eq!(
     core::mem::size_of::<InsuranceFund>(),
@@ -130,7 +139,11 @@ pub struct InsuranceStake {
     /// quote atoms staked ever / withdrawn ever.
     pub total_staked: u64,
     pub total_withdrawn: u64,
-    pub reserved: [u8; 64],
+    /// the fund's `share_epoch` the shares and request belong to; when it
+    /// differs from the fund's, the stake holds nothing (brought up to date
+    /// by `engine::staking::sync_stake` on every stake instruction).
+    pub epoch: u64,
+    pub reserved: [u8; 56],
 }
 const_assert_eq!(core::mem::size_of::<InsuranceStake>(), 8 + 32 + 48 + 64);
 

@@ -141,7 +141,13 @@ pub struct MarketConfig {
     /// `WaterfallMode` as u8.
     pub waterfall_mode: u8,
     pub padding: [u8; 1],
-    pub reserved: [u8; 64],
+    /// quote atoms; the depth an impact bid or ask must reach before the
+    /// book gives the mark a basis sample (`engine::mark`).
+    pub impact_notional: u64,
+    /// bps of the index; the most one update may move the basis average.
+    pub mark_max_move_bps: u32,
+    pub padding2: [u8; 4],
+    pub reserved: [u8; 48],
 }
 const_assert_eq!(
     core::mem::size_of::<MarketConfig>(),
@@ -217,7 +223,10 @@ pub struct MarketState {
     pub sum_loss_snapshot: [PodI128; 2],
     /// unix seconds of the last fill on the book.
     pub last_trade_ts: i64,
-    pub reserved: [u8; 8],
+    /// price units (signed); the basis sample taken at the last mark
+    /// update (impact mid − index, 0 without depth). It is weighted by the
+    /// time it holds, at the next update.
+    pub basis_sample: i64,
 }
 const_assert_eq!(
     core::mem::size_of::<MarketState>(),
@@ -242,9 +251,10 @@ impl Default for MarketState {
 pub struct WaterfallState {
     /// quote atoms; liquidation fees owed to the insurance fund, not yet swept.
     pub unswept_liquidation_fees: u64,
-    /// unix seconds; start of the current insurance-cover period.
+    /// unix seconds the cover bucket was last filled (`engine::cover`).
     pub cover_period_start: i64,
-    /// quote atoms; insurance cover received in the current period.
+    /// quote atoms; the rolling cover bucket's level at `cover_period_start`
+    /// (drains at `insurance_cover_cap` per `insurance_cover_period_secs`).
     pub cover_used_in_period: u64,
     /// quote atoms; insurance cover received ever.
     pub total_cover: u64,
@@ -259,7 +269,10 @@ pub struct WaterfallState {
     pub padding: [u8; 3],
     /// ppm; initial-margin multiplier applied while `tightening_level` ≥ 1.
     pub tightened_im_multiplier_ppm: u32,
-    pub reserved: [u8; 64],
+    /// quote atoms; deficits ADL or socialized loss could not place ever
+    /// (left on the bankrupt seats as negative collateral).
+    pub total_unpaid_deficit: u64,
+    pub reserved: [u8; 56],
 }
 const_assert_eq!(
     core::mem::size_of::<WaterfallState>(),

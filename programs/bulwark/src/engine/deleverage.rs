@@ -1,0 +1,388 @@
+//! Auto-deleveraging and socialized loss: who pays a deficit the insurance
+//! fund could not.
+//!
+//! `auto_deleverage` closes a bankrupt position (equity ≤ 0 at the mark)
+//! once the fund can pay nothing for it — empty, at its rolling cap, or the
+//! book cannot take the position within the cover limit (`cover`) — at the
+//! mark, against the opposite side's positions in the order of the ranking
+//! the program computes (`adl::top_ranked`), taking exactly the bankrupt
+//! position's lots. The deficit left is then paid:
+//!  - ADL mode: by the counterparties closed, pro rata to the lots each
+//!    took (each share rounded up, the surplus to the insurance fund), but
+//!    never more than a counterparty's equity after its close: what one
+//!    cannot pay moves to the next in rank order;
+//!  - socialized mode: by the opposite side's unrealized profit, pro rata
+//!    to it (each seat's profit counted up to its equity), never more than
+//!    it: losing positions pay nothing. The haircut is computed over the
+//!    whole seat table in the same call (two passes: O(seats), like the
+//!    ranking), and charged to the profitable seats' collateral.
+//!
+//! Σ charged = deficit to the atom (rounding goes to the fund). No solvent
+//! seat is made insolvent. What the opposite side cannot pay stays on the
+//! bankrupt seat as negative collateral — bad debt, visible on-chain in the
+//! seat, in `WaterfallState::total_unpaid_deficit` and in the outcome
+//! (`unpaid`, emitted as `DeficitUnpaid`) — until the fund, recapitalized,
+//! covers the flat seat.
+
+use super::adl::{top_ranked, AdlFill, RankInputs, ADL_BATCH};
+use super::margin;
+use super::position::{add_collateral, add_dust, pending_charges, settle_funding, side_index};
+use super::trade::{self, FeeRates};
+use crate::error::ErrorCode;
+use crate::math::{Cast, SafeDivCeil, SafeMath, FUNDING_PRECISION};
+use crate::state::{MarketConfig, MarketMut, MarketState, Seat, WaterfallMode};
+use anchor_lang::prelude::*;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AdlOutcome {
+    /// price units; the close price (the mark).
+    pub price: u64,
+    /// base lots closed (= the bankrupt position).
+    pub lots: u64,
+    /// quote atoms of deficit this call had to place.
+    pub deficit: u64,
+    pub counterparties: u32,
+    /// the deficit was paid from the opposite side's profit.
+    pub socialized: bool,
+    /// quote atoms charged to the opposite side (ADL shares or haircut).
+    pub charged: u64,
+    /// quote atoms nobody could pay: left on the bankrupt seat.
+    pub unpaid: u64,
+    /// socialized mode: seats haircut, and the profit pool they held.
+    pub seats_charged: u32,
+    pub profit_pool: u64,
+    /// quote atoms the insurance fund pays for this close (the caller moves
+    /// them from the insurance vault to the market vault).
+    pub fund_paid: u64,
+}
+
+/// A seat's unrealized profit at `mark` counted up to its equity (what a
+/// haircut may take without making it insolvent); 0 for a losing or
+/// insolvent seat.
+pub fn haircut_capacity(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+    mark: u64,
+) -> Result<u64> {
+    if seat.base_lots == 0 {
+        return Ok(0);
+    }
+    let upnl = margin::unrealized_pnl(seat, mark, cfg.base_lots_per_unit)?;
+    if upnl <= 0 {
+        return Ok(0);
+    }
+    let equity = (seat.collateral as i128)
+        .safe_add(upnl as i128)?
+        .safe_sub(pending_charges(seat, state)? as i128)?;
+    (upnl as i128).min(equity).max(0).cast()
+}
+
+/// Haircuts the unrealized profit of every seat on `side` (0 long, 1
+/// short) but `exclude`, pro rata to `haircut_capacity`, for `deficit`
+/// quote atoms at most. Shares follow the cumulative floor
+/// (`floor(charge × Σ_{j≤i} cap_j / pool) − floor(charge × Σ_{j<i} cap_j / pool)`),
+/// so Σ = the charge exactly and no seat pays more than its capacity.
+/// Returns (charged, seats charged, profit pool).
+pub fn haircut_profits(
+    m: &mut MarketMut,
+    side: usize,
+    exclude: usize,
+    deficit: u64,
+    mark: u64,
+) -> Result<(u64, u32, u64)> {
+    let cfg = m.header.config;
+    let on_side = |i: usize, s: &Seat| i != exclude && side_index(s.base_lots) == Some(side);
+    let mut pool: u128 = 0;
+    for (i, s) in m.seats.iter().enumerate() {
+        if on_side(i, s) {
+            pool = pool.safe_add(haircut_capacity(&cfg, &m.header.state, s, mark)? as u128)?;
+        }
+    }
+    let pool64 = pool.min(u64::MAX as u128) as u64;
+    let charge: u64 = (deficit as u128).min(pool).cast()?;
+    if charge == 0 {
+        return Ok((0, 0, pool64));
+    }
+    let mut cum: u128 = 0;
+    let mut charged = 0u64;
+    let mut count = 0u32;
+    for i in 0..m.seats.len() {
+        if charged == charge {
+            break;
+        }
+        if !on_side(i, &m.seats[i]) {
+            continue;
+        }
+        let cap = haircut_capacity(&cfg, &m.header.state, &m.seats[i], mark)?;
+        if cap == 0 {
+            continue;
+        }
+        cum = cum.safe_add(cap as u128)?;
+        let upto: u64 = (charge as u128).safe_mul(cum)?.safe_div(pool)?.cast()?;
+        let pay = upto.safe_sub(charged)?;
+        if pay > 0 {
+            add_collateral(&mut m.seats[i], &mut m.header.state, -(pay.cast::<i64>()?))?;
+            charged = upto;
+            count += 1;
+        }
+    }
+    require!(charged == charge, ErrorCode::MathOverflow);
+    Ok((charged, count, pool64))
+}
+
+/// Closes bankrupt seat `target`. `cover_available` is the insurance fund's
+/// balance (its rolling cap is applied here).
+pub fn auto_deleverage(
+    m: &mut MarketMut,
+    target: usize,
+    cover_available: u64,
+    now: i64,
+    on_fill: &mut dyn FnMut(&AdlFill),
+) -> Result<AdlOutcome> {
+    let cfg = m.header.config;
+    trade::require_fresh_index(&cfg, &m.header.state, now)?;
+    settle_funding(&mut m.seats[target], &mut m.header.state)?;
+    let mark = margin::risk_price(&m.header.state);
+    let lpu = cfg.base_lots_per_unit;
+    let seat = m.seats[target];
+    require!(seat.base_lots != 0, ErrorCode::NothingToLiquidate);
+    let equity = margin::equity(&seat, &m.header.state, lpu, mark, true)?;
+    require!(equity <= 0, ErrorCode::NotBankrupt);
+    // The program, not the keeper, orders the bankrupt seats of a side.
+    require!(
+        first_bankrupt(m, target, mark)? == target,
+        ErrorCode::AdlNotFirstBankrupt
+    );
+    if seat.num_orders > 0 {
+        trade::cancel(m, target, trade::CancelWhich::All)?;
+    }
+    require!(
+        equity == 0 || super::cover::cover_exhausted(m, target, cover_available, now)?,
+        ErrorCode::InsuranceMustCoverFirst
+    );
+    let target_long = seat.base_lots > 0;
+    let opposite = if target_long { 1 } else { 0 };
+    let socialized_mode = WaterfallMode::try_from(cfg.waterfall_mode)? == WaterfallMode::Socialized;
+    let base_before = seat.base_lots.unsigned_abs();
+    // The deficit at the mark before this call (equity <= 0).
+    let deficit_before: u64 = (-equity).cast()?;
+    let mut remaining = base_before;
+    let mut out = AdlOutcome {
+        price: mark,
+        lots: remaining,
+        ..Default::default()
+    };
+    // Counterparties in rank order, from one pass over the seat table.
+    let (ranked, found) = top_ranked(m, opposite, target, mark)?;
+    require!(found > 0, ErrorCode::NoAdlCounterparty);
+    if socialized_mode && deficit_before > 0 {
+        // The fund pays what it can of the position it sees closed here;
+        // once the ranking is fixed, the rest is taken from the opposite
+        // side's profit (the counterparties closed below included), and the
+        // bankrupt seat is credited what was taken.
+        let fund = fund_pays(m, target, deficit_before, cover_available, now)?;
+        out.fund_paid = fund;
+        let (charged, seats, pool) =
+            haircut_profits(m, opposite, target, deficit_before - fund, mark)?;
+        add_collateral(&mut m.seats[target], &mut m.header.state, charged.cast()?)?;
+        out.socialized = true;
+        out.charged = charged;
+        out.seats_charged = seats;
+        out.profit_pool = pool;
+        out.deficit = deficit_before;
+        let w = &mut m.header.waterfall;
+        w.total_socialized = w.total_socialized.safe_add(charged)?;
+        w.socialized_events = w.socialized_events.safe_add(1)?;
+    }
+    let mut taken: [(u32, u64, RankInputs); ADL_BATCH] = [(0, 0, RankInputs::default()); ADL_BATCH];
+    let mut n = 0usize;
+    for &(cp, rank) in ranked.iter().take(found) {
+        if remaining == 0 {
+            break;
+        }
+        settle_funding(&mut m.seats[cp], &mut m.header.state)?;
+        let q = remaining.min(m.seats[cp].base_lots.unsigned_abs());
+        {
+            let (t, c) = trade::two_mut(m.seats, target, cp);
+            // The bankrupt seat sells (if long) to the counterparty at the mark.
+            trade::settle_fill(
+                &cfg,
+                &mut m.header.state,
+                t,
+                c,
+                !target_long,
+                mark,
+                q,
+                FeeRates::NONE,
+            )?;
+        }
+        remaining = remaining.safe_sub(q)?;
+        taken[n] = (cp as u32, q, rank);
+        n += 1;
+    }
+    // Fewer than a full batch found and lots left: nobody else holds the side.
+    require!(
+        remaining == 0 || found == ADL_BATCH,
+        ErrorCode::NoAdlCounterparty
+    );
+    out.counterparties = n as u32;
+    out.lots = out.lots.safe_sub(remaining)?;
+    let mut shares = [0u64; ADL_BATCH];
+    if out.socialized {
+        // Whatever the fund and the profit could not pay stays on the seat.
+        out.unpaid = deficit_before
+            .safe_sub(out.fund_paid)?
+            .safe_sub(out.charged)?;
+    } else {
+        // The deficit this call's counterparties pay: what is left once the
+        // position is flat, else the share of the deficit at the mark
+        // proportional to the lots closed (the same per lot in every call).
+        let deficit: u64 = if m.seats[target].base_lots == 0 {
+            (-(m.seats[target].collateral.min(0))).cast()?
+        } else {
+            (deficit_before as u128)
+                .safe_mul(out.lots as u128)?
+                .safe_div_ceil(base_before as u128)?
+                .min(deficit_before as u128)
+                .cast()?
+        };
+        out.deficit = deficit;
+        // The fund pays first, for the lots closed here.
+        let fund = fund_pays(m, target, deficit, cover_available, now)?;
+        out.fund_paid = fund;
+        let deficit = deficit - fund;
+        if deficit > 0 {
+            charge_counterparties(m, &taken[..n], out.lots, deficit, mark, &mut shares)?;
+            let charged = shares
+                .iter()
+                .take(n)
+                .try_fold(0u64, |a, s| a.safe_add(*s))?;
+            // Pay the bankrupt seat what was charged, up to its deficit;
+            // the rounding surplus goes to the insurance fund.
+            let paid = charged.min(deficit);
+            add_collateral(&mut m.seats[target], &mut m.header.state, paid.cast()?)?;
+            add_dust(
+                &mut m.header.state,
+                ((charged - paid) as i128).safe_mul(FUNDING_PRECISION)?,
+            )?;
+            out.charged = charged;
+            out.unpaid = deficit.safe_sub(paid)?;
+        }
+    }
+    for (k, (cp, q, rank)) in taken.iter().take(n).enumerate() {
+        on_fill(&AdlFill {
+            seat: *cp,
+            lots: *q,
+            deficit_share: shares[k],
+            rank: *rank,
+        });
+    }
+    let w = &mut m.header.waterfall;
+    w.adl_events = w.adl_events.safe_add(1)?;
+    w.total_unpaid_deficit = w.total_unpaid_deficit.safe_add(out.unpaid)?;
+    Ok(out)
+}
+
+/// The bankrupt seat ADL must take first on `target`'s side: the position
+/// with the largest deficit at `mark` (equity ≤ 0; ties to the lower seat
+/// index). Deficits differ in who they reach once counterparties' equity
+/// caps bind, so the order is the program's, not the keeper's.
+pub fn first_bankrupt(m: &MarketMut, target: usize, mark: u64) -> Result<usize> {
+    let side = side_index(m.seats[target].base_lots);
+    let cfg = &m.header.config;
+    let st = &m.header.state;
+    let mut best = (0u64, target);
+    let mut found = false;
+    for (i, s) in m.seats.iter().enumerate() {
+        if side_index(s.base_lots) != side || side.is_none() {
+            continue;
+        }
+        let e = margin::equity(s, st, cfg.base_lots_per_unit, mark, true)?;
+        if e > 0 {
+            continue;
+        }
+        let d: u64 = (-e).min(u64::MAX as i128).cast()?;
+        if !found || d > best.0 {
+            best = (d, i);
+            found = true;
+        }
+    }
+    Ok(best.1)
+}
+
+/// The insurance fund's part of a deficit of a position closed in this
+/// step: what it can pay (`cover_available`), credited to the bankrupt
+/// seat and counted in the rolling cover bucket.
+fn fund_pays(
+    m: &mut MarketMut,
+    target: usize,
+    deficit: u64,
+    available: u64,
+    now: i64,
+) -> Result<u64> {
+    let cfg = m.header.config;
+    let amount = deficit.min(super::cover::cover_available(
+        &cfg,
+        &m.header.waterfall,
+        available,
+        now,
+    ));
+    if amount == 0 {
+        return Ok(0);
+    }
+    let w = &mut m.header.waterfall;
+    w.cover_used_in_period = super::cover::bucket_level(&cfg, w, now).safe_add(amount)?;
+    w.cover_period_start = now;
+    w.total_cover = w.total_cover.safe_add(amount)?;
+    w.bankruptcies = w.bankruptcies.safe_add(1)?;
+    add_collateral(&mut m.seats[target], &mut m.header.state, amount.cast()?)?;
+    Ok(amount)
+}
+
+/// ADL mode: charges `deficit` to the counterparties `taken` (seat, lots,
+/// rank), pro rata to lots (rounded up), each at most its equity after its
+/// close; what one cannot pay goes to the next in rank order. Writes each
+/// share into `shares`.
+fn charge_counterparties(
+    m: &mut MarketMut,
+    taken: &[(u32, u64, RankInputs)],
+    total_lots: u64,
+    deficit: u64,
+    mark: u64,
+    shares: &mut [u64; ADL_BATCH],
+) -> Result<()> {
+    let lpu = m.header.config.base_lots_per_unit;
+    let mut caps = [0u64; ADL_BATCH];
+    let mut sum = 0u64;
+    for (k, (cp, q, _)) in taken.iter().enumerate() {
+        let e = margin::equity(&m.seats[*cp as usize], &m.header.state, lpu, mark, true)?;
+        caps[k] = e.max(0).min(u64::MAX as i128) as u64;
+        let share: u64 = (deficit as u128)
+            .safe_mul(*q as u128)?
+            .safe_div_ceil(total_lots.max(1) as u128)?
+            .cast()?;
+        shares[k] = share.min(caps[k]);
+        sum = sum.safe_add(shares[k])?;
+    }
+    // What the capped shares left, in rank order.
+    let mut left = deficit.saturating_sub(sum);
+    for k in 0..taken.len() {
+        if left == 0 {
+            break;
+        }
+        let more = caps[k].safe_sub(shares[k])?.min(left);
+        shares[k] = shares[k].safe_add(more)?;
+        left = left.safe_sub(more)?;
+    }
+    for (k, (cp, _, _)) in taken.iter().enumerate() {
+        if shares[k] > 0 {
+            add_collateral(
+                &mut m.seats[*cp as usize],
+                &mut m.header.state,
+                -(shares[k].cast::<i64>()?),
+            )?;
+        }
+    }
+    Ok(())
+}
