@@ -40,6 +40,8 @@ pub enum Action {
         deficit: u64,
         counterparties: u32,
         socialized: bool,
+        /// quote atoms the insurance fund paid for the lots closed.
+        fund_paid: u64,
     },
     FundingUpdated,
     FeesSwept,
@@ -190,23 +192,19 @@ impl Keeper {
                             }
                         }
                     }
-                    Need::Bankrupt if available > 0 => {
-                        let mut v = buf.view();
-                        match liquidation::cover_bankruptcy(&mut v, seat, available, now) {
-                            Ok(amount) => (
-                                vec![ix::cover_bankruptcy(&self.market, &owner)],
-                                Some(Action::CoveredBankruptcy {
-                                    trader: name(&owner),
-                                    amount,
-                                }),
-                            ),
-                            Err(_) => break,
-                        }
-                    }
-                    Need::Bankrupt if base != 0 => {
-                        let mut v = buf.view();
-                        match adl::auto_deleverage(&mut v, seat, available, now, &mut |_| {}) {
-                            Ok(o) => (
+                    // ADL where the program allows it (the fund cannot pay
+                    // for closing the whole position on the book, or the
+                    // book cannot take it; the fund pays first even then),
+                    // else the fund's cover with a close in the same step.
+                    Need::Bankrupt => {
+                        let adl_out = if base != 0 {
+                            let mut v = buf.view();
+                            adl::auto_deleverage(&mut v, seat, fund, now, &mut |_| {}).ok()
+                        } else {
+                            None
+                        };
+                        match adl_out {
+                            Some(o) => (
                                 vec![ix::auto_deleverage(&self.market, &owner)],
                                 Some(Action::Deleveraged {
                                     trader: name(&owner),
@@ -214,12 +212,26 @@ impl Keeper {
                                     deficit: o.deficit,
                                     counterparties: o.counterparties,
                                     socialized: o.socialized,
+                                    fund_paid: o.fund_paid,
                                 }),
                             ),
-                            Err(_) => break,
+                            None if available > 0 => {
+                                let mut v = self.fresh(chain).await;
+                                match liquidation::cover_bankruptcy(&mut v.view(), seat, fund, now)
+                                {
+                                    Ok(amount) => (
+                                        vec![ix::cover_bankruptcy(&self.market, &owner)],
+                                        Some(Action::CoveredBankruptcy {
+                                            trader: name(&owner),
+                                            amount,
+                                        }),
+                                    ),
+                                    Err(_) => break,
+                                }
+                            }
+                            None => break,
                         }
                     }
-                    Need::Bankrupt => break,
                 };
                 match chain.send(&ixs, &[&self.kp]).await {
                     Ok(_) => {

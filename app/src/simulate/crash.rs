@@ -282,7 +282,17 @@ pub(super) fn record(sim: &mut Sim, actions: &[Action]) {
                 deficit,
                 counterparties,
                 socialized,
+                fund_paid,
             } => {
+                if *fund_paid > 0 {
+                    // The fund paid first for the lots ADL closed.
+                    sim.summary.bankruptcies += 1;
+                    sim.marker(
+                        "bankruptcy",
+                        trader,
+                        format!("insurance paid {:.2} USD", *fund_paid as f64 / 1e6),
+                    );
+                }
                 sim.summary.adl_events += 1;
                 if *socialized {
                     sim.summary.socialized_loss_events += 1;

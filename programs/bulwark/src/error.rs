@@ -164,8 +164,8 @@ pub enum ErrorCode {
     FillWouldBankrupt,
     #[msg("The fill would lower the maintenance health of a seat that stays below maintenance")]
     HealthWouldFall,
-    #[msg("The seat still holds a position: the insurance fund pays only a position closed in the same step")]
-    CoverNeedsClose,
+    #[msg("The insurance fund cannot pay for closing the whole position on the book: auto-deleverage it (the fund pays first)")]
+    CoverTooSmall,
     #[msg("The book cannot take the bankrupt position within the cover limit")]
     CoverNoLiquidity,
     #[msg("The stake would buy fewer shares than the minimum asked for")]

@@ -231,20 +231,28 @@ async fn sweep_rejects_nothing_and_a_wrong_treasury() {
 async fn funding_is_at_most_once_per_interval() {
     let mut env = TestEnv::new().await;
     let market = env.market(BTC);
+    let refresh = env.refresh_ix(BTC);
+    // update_funding needs a fresh index, so every attempt refreshes it in
+    // the same transaction (from a feed set fresh just before): an attempt
+    // can then fail only for being too early.
     let f = |units| {
         [
             bulwark_tests::compute_unit_limit_ix(units),
+            refresh.clone(),
             ix::update_funding(&market),
         ]
     };
     env.send_tx_expect_error(&f(1_000_000), &[], code(E::FundingTooEarly))
         .await;
     env.advance_time(3_599).await;
+    env.set_market_price(BTC, 65_000.0).await;
     env.send_tx_expect_error(&f(1_000_001), &[], code(E::FundingTooEarly))
         .await;
     env.advance_time(1).await;
+    env.set_market_price(BTC, 65_000.0).await;
     env.send(&f(1_000_002), &[]).await;
-    // No position, no premium: rate 0.
+    // No position, no book (so no impact mid and the mark is the index):
+    // rate 0.
     let s = env.market_header(BTC).await.state;
     assert_eq!(
         (s.last_funding_rate_ppm, s.cum_funding_per_lot.get()),
@@ -253,8 +261,10 @@ async fn funding_is_at_most_once_per_interval() {
     env.send_tx_expect_error(&f(1_000_003), &[], code(E::FundingTooEarly))
         .await;
     env.advance_time(3_599).await;
+    env.set_market_price(BTC, 65_000.0).await;
     env.send_tx_expect_error(&f(1_000_004), &[], code(E::FundingTooEarly))
         .await;
     env.advance_time(1).await;
+    env.set_market_price(BTC, 65_000.0).await;
     env.send(&f(1_000_005), &[]).await;
 }

@@ -1,5 +1,6 @@
-//! Gap → liquidation closes nothing → insurance cover → ADL against the
-//! program-ranked shorts, charged exactly the shortfall; and the same ADL
+//! Gap → liquidation closes nothing → the fund cannot pay for a book
+//! close, so ADL closes at the mark against the program-ranked shorts, the
+//! fund paying first and the shorts exactly the shortfall; and the same ADL
 //! is reproduced whoever calls it, however the accounts are ordered.
 
 use crate::common::*;
@@ -33,9 +34,11 @@ fn score_from_inputs(f: &AdlFillEvent) -> i128 {
     pnl * lev
 }
 
-/// Phase 1 of the gap scenario: the book cannot absorb A, takeover and ADL
-/// are refused, the fund pays what it holds (300 of the 500 deficit).
-async fn liquidate_and_cover(g: &mut Gap) {
+/// Phase 1 of the gap scenario: the book cannot absorb A at its
+/// bankruptcy price, takeover is refused, and the fund — holding 300 of
+/// the 500 deficit — cannot pay for closing A on the book at the cover
+/// limit, so cover is refused and ADL (the fund paying first) is next.
+async fn liquidate_then_refusals(g: &mut Gap) {
     let market = g.env.market(MKT);
     let (a, k) = (g.a.key(), g.k.key());
     // A's bankruptcy price (15 000 − 1 000) / 150 = 93.333334 (up); K's bid
@@ -51,31 +54,39 @@ async fn liquidate_and_cover(g: &mut Gap) {
         (15_000, atoms(15_000.0), atoms(1_000.0))
     );
     assert_eq!(env_bids(g).await, vec![(usd(92.0), 15_000)]);
-    // A bankrupt seat is not taken over, and ADL waits for the fund.
+    // A bankrupt seat is not taken over.
     let take = ix::takeover(&k, &market, &a);
     g.env
         .send_tx_expect_error(&[take], &[&g.k.kp], code(E::SeatBankrupt))
         .await;
-    let adl = ix::auto_deleverage(&market, &a);
-    g.env
-        .send_tx_expect_error(&[adl], &[], code(E::InsuranceMustCoverFirst))
-        .await;
-
-    // The fund holds 300 of the 500: it pays 300, tokens move from the
-    // insurance vault to the market vault (PDA-signed), with a ledger entry.
-    let ins0 = insurance_vault_balance(&mut g.env).await;
-    let vault0 = g.env.vault_balance(MKT).await;
-    assert_eq!(ins0, usd(300.0));
+    // The fund pays only a position closed in the same step, and closes on
+    // the book only what it can pay for whole: the 500 deficit plus the
+    // slippage to the cover limit (90 − 1 % = 89.1: 15 000 lots × 0.9 /
+    // 100 = 135) is more than its 300, so the cover is refused and nothing
+    // moves (K's bid at 92 would have taken it).
+    assert_eq!(insurance_vault_balance(&mut g.env).await, usd(300.0));
     let cover = ix::cover_bankruptcy(&market, &a);
-    let ev = send_events(&mut g.env, &[cover], &[]).await;
+    g.env
+        .send_tx_expect_error(&[cover], &[], code(E::CoverTooSmall))
+        .await;
+    assert_eq!(insurance_vault_balance(&mut g.env).await, usd(300.0));
+}
+
+/// The fund's part of the ADL: it pays its 300 for the lots ADL closes,
+/// from the insurance vault to the market vault (PDA-signed), with a
+/// ledger entry.
+async fn check_fund_paid_first(g: &mut Gap, events: &[Vec<u8>], vault0: u64) {
+    let (market, a) = (g.env.market(MKT), g.a.key());
     assert_eq!(insurance_vault_balance(&mut g.env).await, 0);
+    // The vault gained the fund's 300 (the counterparties' 200 moved
+    // between seats).
     assert_eq!(g.env.vault_balance(MKT).await, vault0 + usd(300.0));
-    let c: BankruptcyCovered = one(&ev);
+    let c: BankruptcyCovered = one(events);
     assert_eq!(
         (c.market, c.trader, c.amount, c.fund_balance_after),
         (market, a, usd(300.0), 0)
     );
-    let entry: InsuranceLedgerEntry = one(&ev);
+    let entry: InsuranceLedgerEntry = one(events);
     // seq 0 was the staker's deposit.
     assert_eq!(
         (entry.seq, entry.kind),
@@ -90,17 +101,12 @@ async fn liquidate_and_cover(g: &mut Gap) {
         (fund.balance, fund.outflows[outflow::BANKRUPTCY_COVER]),
         (0, usd(300.0))
     );
-    assert_eq!(seat(&mut g.env, &g.a).await.collateral, atoms(1_300.0));
     let w = g.env.market_header(MKT).await.waterfall;
     assert_eq!(
         (w.total_cover, w.cover_used_in_period, w.bankruptcies),
         (usd(300.0), usd(300.0), 1)
     );
-    // The fund is empty now: nothing more to cover.
-    let cover = ix::cover_bankruptcy(&market, &a);
-    g.env
-        .send_tx_expect_error(&[cover], &[], code(E::InsuranceCannotCover))
-        .await;
+    assert_eq!(w.total_unpaid_deficit, 0);
 }
 
 async fn env_bids(g: &mut Gap) -> Vec<(u64, u64)> {
@@ -162,11 +168,12 @@ async fn check_adl(g: &mut Gap, events: &[Vec<u8>]) -> Vec<(&'static str, u64, u
     let fills: Vec<AdlFillEvent> = decode(events);
     let adl: AdlEvent = one(events);
     // A's 15 000 lots close at the mark 90 (no more, no less); the deficit
-    // after the close is 1 300 + 13 500 − 15 000 = −200.
+    // after the close is 1 000 + 13 500 − 15 000 = −500, of which the fund
+    // pays 300 (`check_fund_paid_first`) and the counterparties 200.
     assert_eq!((adl.market, adl.bankrupt_trader), (market, g.a.key()));
     assert_eq!(
         (adl.lots, adl.price, adl.deficit),
-        (15_000, usd(90.0), usd(200.0))
+        (15_000, usd(90.0), usd(500.0))
     );
     assert_eq!((adl.counterparties, adl.socialized), (2, false));
     // Ranking at 90 (upnl, entry, notional, equity → pnl %, leverage):
@@ -220,17 +227,18 @@ async fn check_adl(g: &mut Gap, events: &[Vec<u8>]) -> Vec<(&'static str, u64, u
             seat_index(&mut g.env, &f.counterparty).await
         );
     }
-    // … and the shares sum to the deficit plus one atom of rounding, which
-    // went to the insurance fund's unswept fees.
+    // … and the shares sum to what the fund left (200) plus one atom of
+    // rounding, which went to the insurance fund's unswept fees.
     let charged: u64 = fills.iter().map(|f| f.deficit_share).sum();
-    assert_eq!(charged, adl.deficit + 1);
+    assert_eq!(charged, adl.deficit - usd(300.0) + 1);
     assert_eq!(fills.iter().map(|f| f.lots).sum::<u64>(), adl.lots);
     got
 }
 
 /// State after the ADL, by role (same in every environment).
 async fn check_after_adl(g: &mut Gap, fees_before: u64) {
-    // A: closed, its −200 made whole by the counterparties.
+    // A: closed, its −500 made whole by the fund (300) and the
+    // counterparties (200).
     assert_eq!(position(&mut g.env, &g.a).await, (0, 0, 0));
     // B2: 1 000 + 500 − 66.666667; B1: 10 000 + 1 000 − 133.333334 and
     // still short 2 000 at 100; B3 and C untouched.
@@ -257,9 +265,9 @@ async fn check_after_adl(g: &mut Gap, fees_before: u64) {
 }
 
 #[tokio::test]
-async fn gap_cover_then_adl_takes_the_top_ranked_shorts_and_only_the_shortfall() {
+async fn gap_fund_pays_first_then_adl_takes_the_top_ranked_shorts_and_only_the_shortfall() {
     let mut g = gap_env(&MarketToml::base(), IN_ORDER, 300.0).await;
-    liquidate_and_cover(&mut g).await;
+    liquidate_then_refusals(&mut g).await;
     let ranking = expected_short_ranking(&mut g).await;
     assert_eq!(
         ranking.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
@@ -268,7 +276,9 @@ async fn gap_cover_then_adl_takes_the_top_ranked_shorts_and_only_the_shortfall()
     assert_eq!(ranking[2].1, 17_647_000_000);
     let fees0 = g.env.market_header(MKT).await.state.unswept_insurance_fees;
     let market = g.env.market(MKT);
+    let vault0 = g.env.vault_balance(MKT).await;
     let ev = send_events(&mut g.env, &[ix::auto_deleverage(&market, &g.a.key())], &[]).await;
+    check_fund_paid_first(&mut g, &ev, vault0).await;
     check_adl(&mut g, &ev).await;
     // The fills are the head of the program's own ranking, in order.
     let fills: Vec<AdlFillEvent> = decode(&ev);
@@ -303,14 +313,17 @@ async fn adl_victims_do_not_depend_on_the_caller_or_account_order() {
         seat_index(&mut g1.env, &g1.b1.key()).await,
         seat_index(&mut g2.env, &g2.b1.key()).await
     );
-    liquidate_and_cover(&mut g1).await;
-    liquidate_and_cover(&mut g2).await;
+    liquidate_then_refusals(&mut g1).await;
+    liquidate_then_refusals(&mut g2).await;
 
     let fees1 = g1.env.market_header(MKT).await.state.unswept_insurance_fees;
     let m1 = g1.env.market(MKT);
+    let v1 = g1.env.vault_balance(MKT).await;
     let ev1 = send_events(&mut g1.env, &[ix::auto_deleverage(&m1, &g1.a.key())], &[]).await;
+    check_fund_paid_first(&mut g1, &ev1, v1).await;
 
     let fees2 = g2.env.market_header(MKT).await.state.unswept_insurance_fees;
+    let v2 = g2.env.vault_balance(MKT).await;
     let m2 = g2.env.market(MKT);
     let caller = g2.env.new_wallet().await;
     let mut adl = ix::auto_deleverage(&m2, &g2.a.key());
@@ -325,6 +338,7 @@ async fn adl_victims_do_not_depend_on_the_caller_or_account_order() {
     let ixs = [compute_unit_limit_ix(1_300_000), adl];
     let ev2 = send_events(&mut g2.env, &ixs, &[&caller]).await;
     g2.env.chain.ctx.payer = admin;
+    check_fund_paid_first(&mut g2, &ev2, v2).await;
 
     let r1 = check_adl(&mut g1, &ev1).await;
     let r2 = check_adl(&mut g2, &ev2).await;

@@ -126,7 +126,7 @@ pub fn program_error_name(code: u32) -> String {
         E::NotStakeOwner,
         E::FillWouldBankrupt,
         E::HealthWouldFall,
-        E::CoverNeedsClose,
+        E::CoverTooSmall,
         E::CoverNoLiquidity,
         E::SharesBelowMinimum,
         E::UnstakeRequestLapsed,

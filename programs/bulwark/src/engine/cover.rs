@@ -8,9 +8,14 @@
 //!    limit** (the mark moved against the position by the market's
 //!    liquidation-fee rate, inside the band), and pays exactly the deficit
 //!    of the lots that closed — the rest of the position keeps its pro-rata
-//!    share of the deficit (rounded up, for the fund). The close is sized so
-//!    that what the fund can pay covers it at the worst price. If nothing
-//!    closes, nothing is paid (`CoverNoLiquidity`); ADL may then run.
+//!    share of the deficit (rounded up, for the fund). The cover is allowed
+//!    only when what the fund can pay covers closing the *whole* position
+//!    at the cover limit (else `CoverTooSmall`); if nothing closes, nothing
+//!    is paid (`CoverNoLiquidity`).
+//!  - Exactly when a cover cannot close the position — the fund cannot pay
+//!    for all of it, or the book cannot take a lot of it — ADL may
+//!    (`cover_exhausted`), and ADL pays from the fund first. The two never
+//!    both apply, so the keeper's choice never changes who pays.
 //!
 //! The fund never leaves money in an open position: a trader cannot keep
 //! the fund's money and wait for the price to come back.
@@ -168,6 +173,9 @@ pub fn cover(
         let Some((taker, _)) = cover_close(m, target, available, now)? else {
             return err!(ErrorCode::InsuranceCannotCover);
         };
+        // Cover and ADL never both apply: the fund closes on the book only
+        // what it can pay for whole; otherwise ADL closes at the mark.
+        require!(taker.lots == abs, ErrorCode::CoverTooSmall);
         out.limit = taker.limit;
         let mut po = PlaceOutcome::default();
         let remaining = match_taker(m, &taker, now, &mut po, on_fill)?;
@@ -202,13 +210,15 @@ pub fn cover_bankruptcy(m: &mut MarketMut, target: usize, available: u64, now: i
 }
 
 /// True when ADL may close bankrupt seat `target` now (its funding
-/// settled and its orders cancelled, as ADL does first): `cover` could pay
-/// nothing for it — the fund is empty or at its cap, or the book cannot
-/// take one lot of the position within the cover limit (the same skips
-/// and guard as the cover's own close, so the two never both refuse).
+/// settled and its orders cancelled, as ADL does first): `cover` cannot
+/// close the whole position — what the fund can pay does not cover the
+/// worst cost of closing all of it, or the book cannot take one lot within
+/// the cover limit (the same skips and guard as the cover's own close, so
+/// the two never both refuse). ADL then pays from the fund first.
 pub fn cover_exhausted(m: &MarketMut, target: usize, available: u64, now: i64) -> Result<bool> {
     match cover_close(m, target, available, now)? {
         None => Ok(true),
+        Some((taker, _)) if taker.lots < m.seats[target].base_lots.unsigned_abs() => Ok(true),
         Some((taker, _)) => Ok(!trade::would_fill(m, &taker, now)?),
     }
 }

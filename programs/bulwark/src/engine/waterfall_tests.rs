@@ -253,14 +253,24 @@ fn gap_bankruptcy_cover_then_adl_takes_only_the_shortfall() {
         code(liquidation::takeover(&mut e.b.view(), 0, 3, NOW)),
         u32::from(ErrorCode::SeatBankrupt)
     );
-    // The fund pays only a position closed in the same step: with no bid
-    // within the cover limit (90 − 1 % = 89.1) the cover closes nothing
-    // and pays nothing.
+    // The fund pays only a position closed in the same step, and closes on
+    // the book only what it can pay for whole: 300 cannot pay the 500
+    // deficit plus the slippage to the cover limit (90 − 1 % = 89.1).
     assert_eq!(
         code(liquidation::cover_bankruptcy(
             &mut e.b.view(),
             0,
             usd(300),
+            NOW
+        )),
+        u32::from(ErrorCode::CoverTooSmall)
+    );
+    // With enough money but no bid within the limit, nothing closes.
+    assert_eq!(
+        code(liquidation::cover_bankruptcy(
+            &mut e.b.view(),
+            0,
+            usd(5_000),
             NOW
         )),
         u32::from(ErrorCode::CoverNoLiquidity)
