@@ -174,4 +174,24 @@ pub enum ErrorCode {
     UnstakeRequestLapsed,
     #[msg("Another bankrupt seat on the same side ranks first: deleverage that one")]
     AdlNotFirstBankrupt,
+    #[msg("The signer is not the proposed new admin")]
+    NotPendingAdmin,
+    #[msg("A key change is already pending: apply or cancel it first")]
+    KeyChangePending,
+    #[msg("Only the program's upgrade authority may initialize the exchange")]
+    NotUpgradeAuthority,
+    #[msg("The program data account is not this program's")]
+    WrongProgramData,
+    #[msg("A new seat needs at least the market's minimum seat collateral")]
+    SeatCollateralTooSmall,
+    #[msg("The seat holds a position, orders or at least the minimum collateral: it cannot be evicted")]
+    SeatNotEvictable,
+    #[msg("The order's notional is below the market's minimum")]
+    OrderNotionalTooSmall,
+    #[msg("The keeper's fee account is not a collateral token account")]
+    WrongKeeperAccount,
+    #[msg("The change is larger than one step may make")]
+    ParamStepTooLarge,
+    #[msg("The value would make a guard reject every real feed")]
+    ParamWouldFreeze,
 }
