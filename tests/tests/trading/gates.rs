@@ -268,3 +268,56 @@ async fn funding_is_at_most_once_per_interval() {
     env.set_market_price(BTC, 65_000.0).await;
     env.send(&f(1_000_005), &[]).await;
 }
+
+/// A paused market (and an exchange-wide trading pause) still lets a
+/// position reduce — liquidation does not stop while paused, so neither
+/// does the trader's own way out — and the waterfall runs on. Orders that
+/// would add risk are refused. (On main before the operator bounds, every
+/// order failed with MarketPaused while `liquidate` went ahead.)
+#[tokio::test]
+async fn paused_market_lets_positions_reduce_and_the_waterfall_run() {
+    let mut env = TestEnv::new().await;
+    let (long, short) = long_and_short(&mut env).await;
+    let maker = env.funded_trader(BTC, 50_000.0).await;
+    let keeper = env.funded_trader(BTC, 50_000.0).await;
+    let market = env.market(BTC);
+    env.place(&maker, BTC, limit(Bid, 64_900.0, 500)).await;
+    env.set_market_status(BTC, MarketStatus::Paused).await;
+    // Adding risk is refused: the long buying more, the maker bidding more.
+    env.place_fails(&long, BTC, ioc(Bid, 65_000.0, 1), code(E::MarketPaused))
+        .await;
+    env.place_fails(&maker, BTC, limit(Bid, 64_800.0, 1), code(E::MarketPaused))
+        .await;
+    // Reducing is not: the long sells 300 of its 1 000 lots into the
+    // maker's resting bid (no reduce-only flag needed).
+    env.place(&long, BTC, ioc(Ask, 64_900.0, 300)).await;
+    assert_eq!(env.seat_of(BTC, &long.key()).await.base_lots, 700);
+    // More than the position is refused rather than flipping it.
+    env.place_fails(&long, BTC, ioc(Ask, 64_900.0, 701), code(E::MarketPaused))
+        .await;
+    // The exchange-wide trading pause as well.
+    env.set_exchange_pause(pause::TRADING).await;
+    env.place_fails(&long, BTC, ioc(Bid, 65_000.0, 1), code(E::ExchangePaused))
+        .await;
+    env.place(&long, BTC, ioc(Ask, 64_900.0, 100)).await;
+    assert_eq!(env.seat_of(BTC, &long.key()).await.base_lots, 600);
+    // A gap makes the long liquidatable: about 991 USD of collateral
+    // against 600 lots bought at 65 000; at 48 500 the loss is 990 USD,
+    // below the 29.10 maintenance margin (bankruptcy price about 48 483).
+    env.set_market_price(BTC, 48_500.0).await;
+    env.refresh(BTC).await;
+    // The short, reducing, rests a bid the liquidation can close into; the
+    // keeper liquidates while market and exchange are paused.
+    env.place(&short, BTC, limit(Bid, 48_500.0, 600)).await;
+    let liq = ix::liquidate(&keeper.key(), &market, &long.key());
+    env.send(&[env.refresh_ix(BTC), liq], &[&keeper.kp]).await;
+    let s = env.seat_of(BTC, &long.key()).await;
+    assert_eq!(s.base_lots, 0, "the waterfall ran while paused");
+    // Its remaining equity (under 1 USD) went to the liquidation fee.
+    assert_eq!((s.collateral, s.entry_cost), (0, 0));
+    // A flat trader withdraws everything, whatever the admin paused.
+    let flat = env.funded_trader(BTC, 700.0).await;
+    env.withdraw(&flat, BTC, usd(700.0)).await;
+    assert_eq!(env.seat_of(BTC, &flat.key()).await.collateral, 0);
+    env.set_exchange_pause(0).await;
+}

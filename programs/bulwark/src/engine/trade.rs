@@ -444,7 +444,6 @@ pub fn place_order(
     let seats = &mut *m.seats;
     let cfg = header.config;
     let status = MarketStatus::try_from(header.status)?;
-    require!(status != MarketStatus::Paused, ErrorCode::MarketPaused);
     let index = require_fresh_index(&cfg, &header.state, now)?;
     let lpu = cfg.base_lots_per_unit;
 
@@ -477,15 +476,19 @@ pub fn place_order(
     );
 
     // Reduce-only: by request, or forced by the market's status or by
-    // coverage-driven tightening (level 2).
+    // coverage-driven tightening (level 2). A paused market still takes
+    // orders that only reduce: liquidation does not stop while a market is
+    // paused, so neither may a trader's own way out.
     let mut reduce_only = p.reduce_only;
     let mut lots = p.lots;
-    let forced = status == MarketStatus::ReduceOnly || header.waterfall.tightening_level >= 2;
-    if forced && !reduce_only {
-        require!(
-            lots <= reducible(&seats[taker_idx], p.side),
-            ErrorCode::MarketReduceOnly
-        );
+    let forced = status != MarketStatus::Active || header.waterfall.tightening_level >= 2;
+    if forced {
+        let r = reducible(&seats[taker_idx], p.side);
+        if status == MarketStatus::Paused {
+            require!(r > 0 && (reduce_only || lots <= r), ErrorCode::MarketPaused);
+        } else if !reduce_only {
+            require!(lots <= r, ErrorCode::MarketReduceOnly);
+        }
         reduce_only = true;
     }
     if reduce_only {

@@ -416,6 +416,16 @@ fn status_gates() {
         )),
         u32::from(ErrorCode::MarketPaused)
     );
+    // While paused, a trader can still reduce: seat 0 (short 5) bids to
+    // buy 2 back; nothing crosses, so it rests as a reduce-only bid.
+    let (out, _) = place(
+        &mut b,
+        0,
+        order(Side::Bid, OrderType::Limit, P100 - 1_000_000, 2),
+    )
+    .unwrap();
+    assert_eq!(out.rested_lots, 2);
+    cancel(&mut b.view(), 0, CancelWhich::All).unwrap();
     b.view().header.status = MarketStatus::ReduceOnly as u8;
     // Seat 1 is long 5: buying more is rejected, selling 5 is fine.
     assert_eq!(

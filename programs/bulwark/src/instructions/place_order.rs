@@ -19,10 +19,7 @@ pub struct TraderMarket<'info> {
 }
 
 pub fn handler(ctx: Context<TraderMarket>, params: OrderParams) -> Result<()> {
-    require!(
-        !ctx.accounts.exchange.load()?.is_paused(pause::TRADING),
-        ErrorCode::ExchangePaused
-    );
+    let trading_paused = ctx.accounts.exchange.load()?.is_paused(pause::TRADING);
     let now = Clock::get()?.unix_timestamp;
     let owner = ctx.accounts.owner.key();
     let market_key = ctx.accounts.market.key();
@@ -30,6 +27,16 @@ pub fn handler(ctx: Context<TraderMarket>, params: OrderParams) -> Result<()> {
     let mut data = info.try_borrow_mut_data()?;
     let mut m = MarketMut::from_bytes(&mut data)?;
     let seat = collateral::seat_of(m.seats, &owner)?;
+    // With trading paused exchange-wide, an order may still reduce (the
+    // waterfall keeps running, so a trader keeps its way out).
+    let mut params = params;
+    if trading_paused {
+        require!(
+            params.lots <= trade::reducible(&m.seats[seat], params.side),
+            ErrorCode::ExchangePaused
+        );
+        params.reduce_only = true;
+    }
     let mut emit_fill = |f: &Fill| {
         emit!(OrderFilled {
             market: market_key,
