@@ -56,6 +56,42 @@ pub struct AdlOutcome {
     pub fund_paid: u64,
 }
 
+/// (unrealized PnL, equity) of a seat with a position at `mark`, exactly
+/// as `margin::unrealized_pnl` and `margin::equity` compute them, in 64-bit
+/// arithmetic when the seat is settled and |base| × mark fits (native
+/// division on SBF), else through the general functions.
+#[inline(always)]
+fn upnl_equity(
+    cfg: &MarketConfig,
+    state: &MarketState,
+    seat: &Seat,
+    mark: u64,
+) -> Result<(i128, i128)> {
+    let abs = seat.base_lots.unsigned_abs();
+    let settled = seat.funding_snapshot == state.cum_funding_per_lot
+        && match side_index(seat.base_lots) {
+            Some(side) => seat.loss_snapshot == state.social_loss_per_lot[side],
+            None => true,
+        };
+    if let (true, Some(p)) = (settled, abs.checked_mul(mark)) {
+        let lpu = cfg.base_lots_per_unit;
+        let q = p / lpu;
+        // Value rounded down: toward the loss for a long and a short alike.
+        let value = if seat.base_lots > 0 {
+            q as i128
+        } else {
+            -((q + (q * lpu != p) as u64) as i128)
+        };
+        let upnl = value - seat.entry_cost as i128;
+        return Ok((upnl, seat.collateral as i128 + upnl));
+    }
+    let upnl = margin::unrealized_pnl(seat, mark, cfg.base_lots_per_unit)? as i128;
+    let equity = (seat.collateral as i128)
+        .safe_add(upnl)?
+        .safe_sub(pending_charges(seat, state)? as i128)?;
+    Ok((upnl, equity))
+}
+
 /// A seat's unrealized profit at `mark` counted up to its equity (what a
 /// haircut may take without making it insolvent); 0 for a losing or
 /// insolvent seat.
@@ -68,14 +104,11 @@ pub fn haircut_capacity(
     if seat.base_lots == 0 {
         return Ok(0);
     }
-    let upnl = margin::unrealized_pnl(seat, mark, cfg.base_lots_per_unit)?;
+    let (upnl, equity) = upnl_equity(cfg, state, seat, mark)?;
     if upnl <= 0 {
         return Ok(0);
     }
-    let equity = (seat.collateral as i128)
-        .safe_add(upnl as i128)?
-        .safe_sub(pending_charges(seat, state)? as i128)?;
-    (upnl as i128).min(equity).max(0).cast()
+    upnl.min(equity).max(0).cast()
 }
 
 /// Haircuts the unrealized profit of every seat on `side` (0 long, 1
@@ -298,7 +331,7 @@ pub fn first_bankrupt(m: &MarketMut, target: usize, mark: u64) -> Result<usize> 
         if side_index(s.base_lots) != side || side.is_none() {
             continue;
         }
-        let e = margin::equity(s, st, cfg.base_lots_per_unit, mark, true)?;
+        let (_, e) = upnl_equity(cfg, st, s, mark)?;
         if e > 0 {
             continue;
         }
@@ -385,4 +418,37 @@ fn charge_counterparties(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::property_tests::Rng;
+    use crate::math::PodI128;
+
+    /// The 64-bit path gives exactly what the general functions give.
+    #[test]
+    fn upnl_equity_matches_the_margin_functions() {
+        let mut rng = Rng::new(5);
+        let mut cfg = crate::engine::trade_tests::config();
+        for _ in 0..20_000 {
+            cfg.base_lots_per_unit = [1, 3, 100, 10_000][rng.below(4) as usize];
+            let mut st = MarketState::default();
+            if rng.below(4) == 0 {
+                st.cum_funding_per_lot = PodI128::new(rng.below(1 << 40) as i128 - (1 << 39));
+            }
+            let base = rng.below(2_000_001) as i64 - 1_000_000;
+            let seat = Seat {
+                base_lots: if base == 0 { 1 } else { base },
+                entry_cost: rng.below(1 << 50) as i64 - (1 << 49),
+                collateral: rng.below(1 << 45) as i64 - (1 << 40),
+                ..Default::default()
+            };
+            let mark = 1 + rng.below(1 << 40);
+            let (u, e) = upnl_equity(&cfg, &st, &seat, mark).unwrap();
+            let lpu = cfg.base_lots_per_unit;
+            assert_eq!(u, margin::unrealized_pnl(&seat, mark, lpu).unwrap() as i128);
+            assert_eq!(e, margin::equity(&seat, &st, lpu, mark, true).unwrap());
+        }
+    }
 }
