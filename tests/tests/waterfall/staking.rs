@@ -9,14 +9,15 @@
 //! new share epoch first: the old shares and requests are void.
 
 use crate::common::*;
+use bulwark::engine::book::Side::Bid;
 use bulwark::engine::insurance::verify_chain;
 use bulwark::state::{
-    inflow, outflow, InsuranceAudited, InsuranceLedgerEntry, StakeEvent, UnstakeRequested,
-    UnstakeWithdrawn,
+    inflow, outflow, AdlFillEvent, BankruptcyCovered, CoverClose, DeficitUnpaid, InsuranceAudited,
+    InsuranceLedgerEntry, StakeEvent, UnstakeRequested, UnstakeWithdrawn,
 };
 use bulwark_app::config::usd;
 use bulwark_app::ix;
-use bulwark_tests::{code, BulwarkError as E, TestEnv, Trader};
+use bulwark_tests::{code, limit, BulwarkError as E, TestEnv, Trader};
 
 fn request(t: &Trader, shares: u64) -> solana_instruction::Instruction {
     ix::request_unstake(&t.key(), &t.key(), &t.token, shares)
@@ -136,9 +137,31 @@ async fn min_rule_a_cover_during_the_cooldown_lowers_the_payout() {
     // Request everything while the fund holds 1 000: value 1 000e6.
     let ev = send_events(&mut env, &[request(&s, usd(1_000.0))], &[&s.kp]).await;
     assert_eq!(one::<UnstakeRequested>(&ev).value_at_request, usd(1_000.0));
-    // Gap to 90: A's equity −500; the fund pays all of it.
+    // Gap to 90: A's equity = 1 000 − 15 000 × 10 / 100 = −500. An honest
+    // maker K bids for all of A at the mark, within the cover limit 90 −
+    // 1 % = 89.1 (K's IM 5 % × 13 500 = 675 <= 1 000). The fund can pay
+    // for closing A whole at the limit (500 + 15 000 × 0.9 / 100 = 635 <=
+    // 1 000): the cover closes A on K's bid at 90 (A realizes −1 500:
+    // collateral −500) and pays exactly that deficit, 500.
     move_price(&mut env, 90.0).await;
-    send_events(&mut env, &[ix::cover_bankruptcy(&market, &a.key())], &[]).await;
+    let k = env.funded_trader(MKT, 1_000.0).await;
+    env.place(&k, MKT, limit(Bid, 90.0, 15_000)).await;
+    let ev = send_events(&mut env, &[ix::cover_bankruptcy(&market, &a.key())], &[]).await;
+    let c: CoverClose = one(&ev);
+    assert_eq!(
+        (c.closed_lots, c.limit, c.fills, c.flat_after),
+        (15_000, 89_100_000, 1, true)
+    );
+    let paid: BankruptcyCovered = one(&ev);
+    assert_eq!(
+        (paid.amount, paid.fund_balance_after),
+        (usd(500.0), usd(500.0))
+    );
+    assert_eq!(position(&mut env, &a).await, (0, 0, 0));
+    assert_eq!(
+        position(&mut env, &k).await,
+        (15_000, atoms(13_500.0), atoms(1_000.0))
+    );
     assert_eq!(env.insurance_fund().await.balance, usd(500.0));
     env.advance_time(COOLDOWN_SECS).await;
     // value now = floor(1 000e6 × (500e6 + 1) / (1 000e6 + 1)) = 500e6:
@@ -294,9 +317,10 @@ async fn donate(env: &mut TestEnv, amount: u64) {
     send_events(env, &[ix::audit_insurance()], &[]).await;
 }
 
-/// The tracker's attack ("Solvency under attack", 6): a bankruptcy cover
-/// takes the fund to exactly 0 with 5 000e6 shares outstanding (S staked
-/// 5 000 USD; A's deficit is 5 000 USD). Before share epochs a 5 000 USD
+/// The tracker's attack ("Solvency under attack", 6): the fund's payment
+/// for a bankrupt close (an ADL, the fund paying first) takes the fund to
+/// exactly 0 with 5 000e6 shares outstanding (S staked 5 000 USD; A's
+/// deficit is 5 000 USD). Before share epochs a 5 000 USD
 /// stake failed with MathOverflow (5e9 × (5e9 + 1) shares do not fit in
 /// u64). Now it starts share epoch 1 and buys shares 1:1; S's old shares
 /// and its pending request are void, and the harness's invariants hold
@@ -312,10 +336,31 @@ async fn stake_after_wipeout() {
     let a = env.funded_trader(MKT, 1_000.0).await;
     let b = env.funded_trader(MKT, 20_000.0).await;
     trade(&mut env, &a, &b, 100.0, 15_000).await;
-    // Gap to 60: A's equity = 1 000 − 15 000 lots × 40 USD / 100 = −5 000:
-    // the fund pays all it holds.
+    // Gap to 60: A's equity = 1 000 − 15 000 lots × 40 USD / 100 = −5 000.
+    // A cover cannot close A: the fund's 5 000 do not pay the deficit plus
+    // the slippage to the cover limit 60 − 1 % = 59.4 (5 000 + 15 000 ×
+    // 0.6 / 100 = 5 090). So ADL closes A at the mark against B, and the
+    // fund pays first, all it holds: the whole 5 000 deficit (B is charged
+    // nothing).
     move_price(&mut env, 60.0).await;
-    send_events(&mut env, &[ix::cover_bankruptcy(&market, &a.key())], &[]).await;
+    env.send_tx_expect_error(
+        &[ix::cover_bankruptcy(&market, &a.key())],
+        &[],
+        code(E::CoverTooSmall),
+    )
+    .await;
+    let ev = send_events(&mut env, &[ix::auto_deleverage(&market, &a.key())], &[]).await;
+    let fill: AdlFillEvent = one(&ev);
+    assert_eq!(
+        (fill.counterparty, fill.lots, fill.price, fill.deficit_share),
+        (b.key(), 15_000, usd(60.0), 0)
+    );
+    let paid: BankruptcyCovered = one(&ev);
+    assert_eq!((paid.amount, paid.fund_balance_after), (usd(5_000.0), 0));
+    assert!(decode::<DeficitUnpaid>(&ev).is_empty());
+    assert_eq!(position(&mut env, &a).await, (0, 0, 0));
+    // B bought back at 60: 20 000 + 15 000 × 40 / 100.
+    assert_eq!(position(&mut env, &b).await, (0, 0, atoms(26_000.0)));
     let f = env.insurance_fund().await;
     assert_eq!(
         (
