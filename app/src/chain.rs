@@ -139,14 +139,34 @@ impl EmbeddedChain {
         }
         let ctx = pt.start_with_context().await;
         bridge::install();
-        Self {
+        let mut chain = Self {
             ctx,
             sbf,
             blockhash: None,
             blockhash_at: std::time::Instant::now(),
             sent: Default::default(),
             known: Default::default(),
-        }
+        };
+        chain.set_program_data(&chain.payer_pubkey());
+        chain
+    }
+
+    /// Writes the program's ProgramData account (the upgradeable loader's
+    /// header only) naming `authority` as upgrade authority: program-test
+    /// loads the program without one, and `initialize_exchange` accepts only
+    /// the upgrade authority. [`EmbeddedChain::start`] names the payer (the
+    /// admin); the account works the same when the program runs as SBF.
+    pub fn set_program_data(&mut self, authority: &Pubkey) {
+        use bulwark::instructions::initialize_exchange::program_data_header;
+        let data = program_data_header(authority);
+        let account = Account {
+            lamports: 1_000_000_000,
+            data,
+            owner: anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.set_account(&crate::ix::program_data_address(), account);
     }
 
     /// Fetches a new blockhash for the next transactions. program-test

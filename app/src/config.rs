@@ -148,6 +148,13 @@ pub struct MarketSpec {
     /// bps of the index; the most one update moves the mark's basis average.
     #[serde(default = "default_mark_max_move_bps")]
     pub mark_max_move_bps: u32,
+    /// USD a deposit that claims a new seat must bring; a flat seat with
+    /// no orders below it may be evicted by anyone.
+    #[serde(default = "default_min_seat_collateral_usd")]
+    pub min_seat_collateral_usd: f64,
+    /// USD; the least notional of an order at its price.
+    #[serde(default = "default_min_order_notional_usd")]
+    pub min_order_notional_usd: f64,
     pub oracle: OracleSpec,
     pub tiers: Vec<TierSpec>,
 }
@@ -158,6 +165,18 @@ fn default_impact_notional_usd() -> f64 {
 
 fn default_mark_max_move_bps() -> u32 {
     10
+}
+
+/// 10 USD: far above the rent of a seat's 128 bytes, so a table of seats
+/// costs a squatter real capital, and small for any real trader.
+fn default_min_seat_collateral_usd() -> f64 {
+    10.0
+}
+
+/// 1 USD: one lot of the test and localnet markets clears it, a wall of
+/// dust orders costs margin on every one.
+fn default_min_order_notional_usd() -> f64 {
+    1.0
 }
 
 impl BootstrapConfig {
@@ -310,7 +329,9 @@ impl MarketSpec {
             impact_notional: usd(self.impact_notional_usd),
             mark_max_move_bps: self.mark_max_move_bps,
             padding2: [0; 4],
-            reserved: [0; 48],
+            min_seat_collateral: usd(self.min_seat_collateral_usd),
+            min_order_notional: usd(self.min_order_notional_usd),
+            reserved: [0; 32],
         })
     }
 }

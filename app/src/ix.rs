@@ -27,6 +27,11 @@ pub fn stake_pda(owner: &Pubkey) -> Pubkey {
 pub fn event_authority() -> Pubkey {
     Pubkey::find_program_address(&[b"__event_authority"], &bulwark::ID).0
 }
+/// The program's ProgramData account under the BPF upgradeable loader
+/// (`initialize_exchange` checks its upgrade authority).
+pub fn program_data_address() -> Pubkey {
+    bulwark::instructions::initialize_exchange::program_data_address()
+}
 pub fn market_vault_pda(market: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[MARKET_VAULT_SEED, market.as_ref()], &bulwark::ID).0
 }
@@ -53,6 +58,7 @@ pub fn initialize_exchange(
             collateral_mint: *collateral_mint,
             token_program: spl_token::ID,
             system_program: anchor_lang::system_program::ID,
+            program_data: program_data_address(),
         },
         bulwark::instruction::InitializeExchange { args },
     )
@@ -218,6 +224,78 @@ pub fn cancel_param_change(admin: &Pubkey, slot: u8) -> Instruction {
 }
 
 /// `feeds` in the market's configured order.
+fn change_key(
+    admin: &Pubkey,
+    market: Option<&Pubkey>,
+    new_account: Option<&Pubkey>,
+) -> bulwark::accounts::ChangeKey {
+    bulwark::accounts::ChangeKey {
+        admin: *admin,
+        exchange: exchange_pda(),
+        market: market.copied(),
+        new_account: new_account.copied(),
+    }
+}
+
+/// The admin proposes `new_admin` (it accepts after the timelock).
+pub fn propose_admin(admin: &Pubkey, new_admin: &Pubkey) -> Instruction {
+    ix(
+        change_key(admin, None, None),
+        bulwark::instruction::ProposeAdmin {
+            new_admin: *new_admin,
+        },
+    )
+}
+
+/// The proposed admin takes over (signed by it).
+pub fn accept_admin(new_admin: &Pubkey) -> Instruction {
+    ix(
+        bulwark::accounts::AcceptAdmin {
+            new_admin: *new_admin,
+            exchange: exchange_pda(),
+        },
+        bulwark::instruction::AcceptAdmin {},
+    )
+}
+
+/// Queues a key change; `market` is required for `KeyKind::Feed`.
+pub fn queue_key_change(
+    admin: &Pubkey,
+    market: Option<&Pubkey>,
+    kind: KeyKind,
+    index: u8,
+    new_key: &Pubkey,
+) -> Instruction {
+    ix(
+        change_key(admin, market, None),
+        bulwark::instruction::QueueKeyChange {
+            kind: kind as u8,
+            index,
+            new_key: *new_key,
+        },
+    )
+}
+
+/// Applies the pending key change: `new_account` is the new treasury token
+/// account or the new feed (with `market`); none for the Pyth program.
+pub fn apply_key_change(
+    admin: &Pubkey,
+    market: Option<&Pubkey>,
+    new_account: Option<&Pubkey>,
+) -> Instruction {
+    ix(
+        change_key(admin, market, new_account),
+        bulwark::instruction::ApplyKeyChange {},
+    )
+}
+
+pub fn cancel_key_change(admin: &Pubkey) -> Instruction {
+    ix(
+        change_key(admin, None, None),
+        bulwark::instruction::CancelKeyChange {},
+    )
+}
+
 pub fn refresh_prices(market: &Pubkey, feeds: &[Pubkey]) -> Instruction {
     let mut i = ix(
         bulwark::accounts::RefreshPrices {
@@ -299,26 +377,67 @@ pub fn sweep_fees(market: &Pubkey, treasury: &Pubkey) -> Instruction {
     )
 }
 
-fn liquidate_accounts(keeper: &Pubkey, market: &Pubkey) -> bulwark::accounts::Liquidate {
+fn liquidate_accounts(
+    keeper: &Pubkey,
+    market: &Pubkey,
+    keeper_token: Option<Pubkey>,
+) -> bulwark::accounts::Liquidate {
     bulwark::accounts::Liquidate {
         keeper: *keeper,
         exchange: exchange_pda(),
         market: *market,
+        vault: market_vault_pda(market),
+        keeper_token,
+        token_program: spl_token::ID,
         event_authority: event_authority(),
         program: bulwark::ID,
     }
 }
 
+/// `liquidate` by a keeper with a seat (its fee share goes there), or
+/// without one and without a fee account (the share stays with the fund).
 pub fn liquidate(keeper: &Pubkey, market: &Pubkey, trader: &Pubkey) -> Instruction {
+    liquidate_to(keeper, market, trader, None)
+}
+
+/// `liquidate` naming the keeper's collateral token account: a keeper with
+/// no seat is paid its fee share there (one with a seat is paid in it).
+pub fn liquidate_to(
+    keeper: &Pubkey,
+    market: &Pubkey,
+    trader: &Pubkey,
+    keeper_token: Option<Pubkey>,
+) -> Instruction {
     ix(
-        liquidate_accounts(keeper, market),
+        liquidate_accounts(keeper, market, keeper_token),
         bulwark::instruction::Liquidate { trader: *trader },
+    )
+}
+
+/// `evict_seat` of `owner`'s dust seat by anyone (`caller`); the
+/// collateral goes to `owner_token`.
+pub fn evict_seat(
+    caller: &Pubkey,
+    market: &Pubkey,
+    owner: &Pubkey,
+    owner_token: &Pubkey,
+) -> Instruction {
+    ix(
+        bulwark::accounts::EvictSeat {
+            caller: *caller,
+            exchange: exchange_pda(),
+            market: *market,
+            vault: market_vault_pda(market),
+            owner_token: *owner_token,
+            token_program: spl_token::ID,
+        },
+        bulwark::instruction::EvictSeat { owner: *owner },
     )
 }
 
 pub fn takeover(keeper: &Pubkey, market: &Pubkey, trader: &Pubkey) -> Instruction {
     ix(
-        liquidate_accounts(keeper, market),
+        liquidate_accounts(keeper, market, None),
         bulwark::instruction::Takeover { trader: *trader },
     )
 }

@@ -4,11 +4,16 @@
 //! market is then fetched again and recomputed with the program's own
 //! engine (on an in-memory copy) before anything is sent. A seat whose
 //! transaction fails is backed off for a few rounds.
+//!
+//! The keeper needs no seat to liquidate: with one, its fee share is
+//! credited there; without one, it names its collateral token account
+//! (`with_fee_account`) and is paid there. Takeovers need a seat (the
+//! keeper takes the position) and are only tried with one.
 
 use crate::chain_trait::Chain;
 use crate::ix;
 use anchor_lang::prelude::Pubkey;
-use bulwark::engine::liquidation::{self, cover_available};
+use bulwark::engine::liquidation::{self, cover_available, KeeperPayee};
 use bulwark::engine::sandbox::MarketBuf;
 use bulwark::engine::{adl, margin};
 use bulwark::state::{InsuranceFund, MarketRef};
@@ -57,6 +62,9 @@ pub struct Keeper {
     pub kp: Keypair,
     pub market: Pubkey,
     pub treasury: Pubkey,
+    /// The keeper's collateral token account, named in `liquidate` so a
+    /// keeper without a seat is paid its fee share there.
+    pub fee_account: Option<Pubkey>,
     /// round number until which a seat owner is skipped after a failure.
     backoff: HashMap<Pubkey, u64>,
     round: u64,
@@ -109,9 +117,17 @@ impl Keeper {
             kp,
             market,
             treasury,
+            fee_account: None,
             backoff: HashMap::new(),
             round: 0,
         }
+    }
+
+    /// Names the keeper's collateral token account for its fee share when
+    /// it has no seat in the market.
+    pub fn with_fee_account(mut self, token: Option<Pubkey>) -> Self {
+        self.fee_account = token;
+        self
     }
 
     async fn fresh<C: Chain>(&self, chain: &mut C) -> MarketBuf {
@@ -161,35 +177,50 @@ impl Keeper {
                 let keeper_seat = bulwark::engine::collateral::seat_of(m.seats, &keeper).ok();
                 let (ixs, predicted): (Vec<_>, Option<Action>) = match need {
                     Need::Liquidate => {
-                        let Some(k) = keeper_seat else { break };
+                        // Paid in the seat if there is one, else in the
+                        // named token account, else nothing (the fund's).
+                        let (payee, fee_to) = match (keeper_seat, self.fee_account) {
+                            (Some(k), _) => (KeeperPayee::Seat(k), None),
+                            (None, Some(t)) => (KeeperPayee::Account, Some(t)),
+                            (None, None) => (KeeperPayee::Insurance, None),
+                        };
+                        let liq_ix = ix::liquidate_to(&keeper, &self.market, &owner, fee_to);
                         let mut v = buf.view();
-                        match liquidation::liquidate(&mut v, seat, k, now, &mut |_| {}) {
-                            Ok(o) if o.closed_lots > 0 || o.restored_by_cancel => (
-                                vec![ix::liquidate(&keeper, &self.market, &owner)],
-                                Some(Action::Liquidated {
-                                    trader: name(&owner),
-                                    closed_lots: o.closed_lots,
-                                    partial: o.partial,
-                                    fee: o.fee,
-                                }),
-                            ),
-                            _ => {
-                                // Book too thin: take it over if our margin allows.
-                                let mut b2 = self.fresh(chain).await;
-                                match liquidation::takeover(&mut b2.view(), seat, k, now) {
-                                    Ok((o, price)) => (
-                                        vec![ix::takeover(&keeper, &self.market, &owner)],
-                                        Some(Action::TookOver {
-                                            trader: name(&owner),
-                                            lots: o.closed_lots,
-                                            price,
-                                        }),
-                                    ),
-                                    Err(_) => {
-                                        (vec![ix::liquidate(&keeper, &self.market, &owner)], None)
+                        match liquidation::liquidate_for(&mut v, seat, payee, now, &mut |_| {}) {
+                            // A close cut short by the walk bound made
+                            // progress too (the next step continues).
+                            Ok(o)
+                                if o.closed_lots > 0 || o.restored_by_cancel || o.walk_bounded =>
+                            {
+                                (
+                                    vec![liq_ix],
+                                    Some(Action::Liquidated {
+                                        trader: name(&owner),
+                                        closed_lots: o.closed_lots,
+                                        partial: o.partial,
+                                        fee: o.fee,
+                                    }),
+                                )
+                            }
+                            // Book too thin: take it over if we have a
+                            // seat and our margin allows.
+                            _ => match keeper_seat {
+                                None => (vec![liq_ix], None),
+                                Some(k) => {
+                                    let mut b2 = self.fresh(chain).await;
+                                    match liquidation::takeover(&mut b2.view(), seat, k, now) {
+                                        Ok((o, price)) => (
+                                            vec![ix::takeover(&keeper, &self.market, &owner)],
+                                            Some(Action::TookOver {
+                                                trader: name(&owner),
+                                                lots: o.closed_lots,
+                                                price,
+                                            }),
+                                        ),
+                                        Err(_) => (vec![liq_ix], None),
                                     }
                                 }
-                            }
+                            },
                         }
                     }
                     // ADL where the program allows it (the fund cannot pay

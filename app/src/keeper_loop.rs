@@ -158,6 +158,15 @@ async fn discover<C: Chain>(
         }
         let name = m.name();
         let has_seat = collateral::find_seat(m.view().seats, &kp.pubkey()).is_some();
+        // A seatless keeper is paid in its associated token account, named
+        // only when it exists (a missing account would fail the liquidation).
+        let fee_account = match client::exchange(chain).await {
+            Some(ex) => {
+                let ata = client::associated_token_address(&kp.pubkey(), &ex.collateral_mint);
+                (!chain.account_data(&ata).await.is_empty()).then_some(ata)
+            }
+            None => None,
+        };
         log_line(
             log,
             round,
@@ -174,10 +183,9 @@ async fn discover<C: Chain>(
                 "warning",
                 Some((&m.key, &name)),
                 Msg {
-                    message:
-                        "the keeper has no seat here: book liquidations and takeovers need one \
-                              (bulwark deposit --market <market> --amount <usd>); insurance cover, \
-                              ADL, funding and sweeps do not",
+                    message: "the keeper has no seat here: liquidation fees go to its associated \
+                              collateral token account; takeovers need a seat \
+                              (bulwark deposit --market <market> --amount <usd>)",
                 },
             );
         }
@@ -186,7 +194,8 @@ async fn discover<C: Chain>(
             MarketKeeper {
                 name,
                 feeds: m.feeds(),
-                keeper: Keeper::new(kp.insecure_clone(), m.key, treasury),
+                keeper: Keeper::new(kp.insecure_clone(), m.key, treasury)
+                    .with_fee_account(fee_account),
             },
         );
     }

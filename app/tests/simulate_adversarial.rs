@@ -20,6 +20,14 @@ const MUST_BE_BLOCKED: &[&str] = &[
     "stake-after-wipeout",
     "cover-cap-window",
     "stale-unstake-exit",
+    "ledger-prefund",
+    "seat-squat",
+    "keeper-locked-out",
+    "book-squat",
+    "liquidation-compute-wall",
+    "admin-margin-rug",
+    "oracle-freeze",
+    "init-frontrun",
 ];
 
 #[tokio::test]

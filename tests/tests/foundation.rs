@@ -4,11 +4,17 @@
 
 #[path = "foundation/accounts.rs"]
 mod accounts;
+#[path = "foundation/admin_keys.rs"]
+mod admin_keys;
 #[path = "foundation/collateral.rs"]
 mod collateral;
 #[path = "foundation/harness.rs"]
 mod harness;
+#[path = "foundation/negative.rs"]
+mod negative;
 #[path = "foundation/oracle.rs"]
 mod oracle;
 #[path = "foundation/params.rs"]
 mod params;
+#[path = "foundation/prefund.rs"]
+mod prefund;

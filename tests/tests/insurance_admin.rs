@@ -140,10 +140,20 @@ async fn insurance_parameters_are_bounded_and_timelocked() {
     );
     env.send_tx_expect_error(&[i], &[&mallory], code(E::NotAdmin))
         .await;
-    // Tightening applies at once: a longer cooldown, a higher threshold.
+    // A longer cooldown traps stakers who already asked to leave: since
+    // issue 10 it waits like a shorter one (it used to apply at once).
     let longer = before.unstake_cooldown_secs + 3_600;
+    let i = ix::set_param(
+        &admin,
+        None,
+        ParamKey::InsuranceUnstakeCooldownSecs,
+        0,
+        longer,
+    );
+    env.send_tx_expect_error(&[i], &[], code(E::TimelockRequired))
+        .await;
     env.send(
-        &[ix::set_param(
+        &[ix::queue_param_change(
             &admin,
             None,
             ParamKey::InsuranceUnstakeCooldownSecs,
@@ -153,6 +163,11 @@ async fn insurance_parameters_are_bounded_and_timelocked() {
         &[],
     )
     .await;
+    env.advance_time(TIMELOCK_SECS).await;
+    env.send(&[ix::apply_param_change(&admin, None, 0)], &[])
+        .await;
+    // A higher tightening threshold (it raises initial margin only) applies
+    // at once.
     env.send(
         &[ix::set_param(
             &admin,

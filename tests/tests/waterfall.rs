@@ -19,6 +19,8 @@ mod adl;
 mod adl_bounded;
 #[path = "waterfall/common.rs"]
 mod common;
+#[path = "waterfall/griefing.rs"]
+mod griefing;
 #[path = "waterfall/liquidation.rs"]
 mod liquidation;
 #[path = "waterfall/rejections.rs"]

@@ -46,6 +46,12 @@ pub mod bulwark {
         instructions::release_seat::handler(ctx)
     }
 
+    /// Anyone: frees `owner`'s dust seat (flat, no orders, collateral below
+    /// the market's minimum), returning its collateral to the owner.
+    pub fn evict_seat(ctx: Context<EvictSeat>, owner: Pubkey) -> Result<()> {
+        instructions::evict_seat::handler(ctx, owner)
+    }
+
     /// Operator: Active / ReduceOnly / Paused.
     pub fn set_market_status(ctx: Context<AdminMarket>, status: u8) -> Result<()> {
         instructions::admin::set_market_status(ctx, status)
@@ -79,6 +85,39 @@ pub mod bulwark {
     /// Operator: withdraw a queued change.
     pub fn cancel_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
         instructions::params::cancel_param_change(ctx, slot)
+    }
+
+    /// Operator: propose a new admin; it takes over with `accept_admin`
+    /// after the timelock.
+    pub fn propose_admin(ctx: Context<ChangeKey>, new_admin: Pubkey) -> Result<()> {
+        instructions::keys::propose_admin(ctx, new_admin)
+    }
+
+    /// The proposed admin, once the timelock has passed: take over.
+    pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+        instructions::keys::accept_admin(ctx)
+    }
+
+    /// Operator: queue a treasury, Pyth-program or feed change
+    /// (`KeyKind`) behind the timelock.
+    pub fn queue_key_change(
+        ctx: Context<ChangeKey>,
+        kind: u8,
+        index: u8,
+        new_key: Pubkey,
+    ) -> Result<()> {
+        instructions::keys::queue_key_change(ctx, kind, index, new_key)
+    }
+
+    /// Operator: apply the pending key change after the timelock (a new
+    /// feed must pass the oracle checks).
+    pub fn apply_key_change(ctx: Context<ChangeKey>) -> Result<()> {
+        instructions::keys::apply_key_change(ctx)
+    }
+
+    /// Operator: withdraw the pending key change.
+    pub fn cancel_key_change(ctx: Context<ChangeKey>) -> Result<()> {
+        instructions::keys::cancel_key_change(ctx)
     }
 
     /// Trader: place an order (limit, post-only, IOC, market, fill-or-kill;

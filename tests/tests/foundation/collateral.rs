@@ -125,12 +125,13 @@ async fn deposit_overflow_is_rejected() {
     let mut env = TestEnv::new().await;
     let market = env.market(BTC);
     // u64::MAX does not fit the i64 collateral: rejected before any transfer.
-    let t = env.new_trader(1.0).await;
+    // (t's deposits claim a new seat, so they bring the 10 USD seat minimum.)
+    let t = env.new_trader(10.0).await;
     let d = ix::deposit(&t.key(), &market, &t.token, u64::MAX);
     env.send_tx_expect_error(&[d], &[&t.kp], code(E::MathOverflow))
         .await;
     assert!(env.seat(BTC, &t.key()).await.is_none());
-    assert_eq!(env.token_balance(&t.token).await, usd(1.0));
+    assert_eq!(env.token_balance(&t.token).await, usd(10.0));
 
     // A seat at i64::MAX cannot take one more atom, and neither can the
     // market's total through another seat.
@@ -142,7 +143,7 @@ async fn deposit_overflow_is_rejected() {
     let d = ix::deposit(&whale.key(), &market, &whale.token, 1);
     env.send_tx_expect_error(&[d], &[&whale.kp], code(E::MathOverflow))
         .await;
-    let d = ix::deposit(&t.key(), &market, &t.token, 1);
+    let d = ix::deposit(&t.key(), &market, &t.token, usd(10.0));
     env.send_tx_expect_error(&[d], &[&t.kp], code(E::MathOverflow))
         .await;
     assert_eq!(env.vault_balance(BTC).await, max);
@@ -187,16 +188,18 @@ async fn release_seat_only_when_empty() {
 async fn seat_table_full() {
     let mut env = TestEnv::new().await;
     let cap = env.market_header(BTC).await.seat_capacity;
+    // Each seat brings the 10 USD seat minimum (1 USD, the old figure, no
+    // longer claims a seat).
     for _ in 0..cap {
-        let t = env.new_trader(1.0).await;
-        env.deposit(&t, BTC, usd(1.0)).await;
+        let t = env.new_trader(10.0).await;
+        env.deposit(&t, BTC, usd(10.0)).await;
     }
     assert_eq!(env.market_header(BTC).await.seats_used, cap);
-    let late = env.new_trader(1.0).await;
-    let d = ix::deposit(&late.key(), &env.market(BTC), &late.token, usd(1.0));
+    let late = env.new_trader(10.0).await;
+    let d = ix::deposit(&late.key(), &env.market(BTC), &late.token, usd(10.0));
     env.send_tx_expect_error(&[d], &[&late.kp], code(E::SeatTableFull))
         .await;
-    assert_eq!(env.token_balance(&late.token).await, usd(1.0));
+    assert_eq!(env.token_balance(&late.token).await, usd(10.0));
 }
 
 #[tokio::test]

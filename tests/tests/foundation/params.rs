@@ -166,6 +166,22 @@ async fn loosening_needs_the_timelock_and_tightening_applies_at_once() {
         (ParamKey::PriceBandBps, 0, 600),
         (ParamKey::OracleMaxStalenessSecs, 0, 90),
         (ParamKey::WaterfallMode, 0, 1),
+        // Issue 10: these used to count as tightening and applied at once.
+        // Each can hurt an open position, so each now waits: a narrower
+        // band cancels resting orders and narrows exits, a higher
+        // maintenance margin or a lower tier bracket can make a position
+        // liquidatable, a tighter oracle guard can reject every feed, and
+        // a funding cap moved either way costs one side.
+        (ParamKey::PriceBandBps, 0, 300),
+        (ParamKey::TierMaintMarginPpm, 0, 15_000),
+        (ParamKey::TierMaxNotional, 0, 50_000_000_000),
+        (ParamKey::OracleMaxConfBps, 0, 50),
+        (ParamKey::OracleMaxStalenessSecs, 0, 30),
+        (ParamKey::FundingCapPpm, 0, 500),
+        (ParamKey::LiquidationFeePpm, 0, 5_000),
+        (ParamKey::InsuranceCoverCap, 0, 1_000_000),
+        (ParamKey::ImpactNotional, 0, 2_000_000_000),
+        (ParamKey::MarkMaxMoveBps, 0, 5),
     ];
     for (key, index, value) in loosen {
         let s = ix::set_param(&admin, Some(&market), key, index, value);
@@ -184,11 +200,12 @@ async fn loosening_needs_the_timelock_and_tightening_applies_at_once() {
     env.send_tx_expect_error(&[s], &[], tl).await;
     assert_eq!(env.exchange().await.bounds, bounds);
 
-    // Tightening: higher margin, lower fee, narrower band — immediately.
+    // What cannot hurt an open position applies at once: a higher initial
+    // margin (new risk only), a lower fee, a lower position limit.
     let tighten = [
         (ParamKey::TierInitialMarginPpm, 0, 30_000),
         (ParamKey::TakerFeePpm, 0, 400),
-        (ParamKey::PriceBandBps, 0, 300),
+        (ParamKey::PositionLimitLots, 0, 1_000_000),
     ];
     for (key, index, value) in tighten {
         let s = ix::set_param(&admin, Some(&market), key, index, value);
@@ -197,12 +214,12 @@ async fn loosening_needs_the_timelock_and_tightening_applies_at_once() {
     let c = env.market_header(BTC).await.config;
     assert_eq!(c.tiers[0].initial_margin_ppm, 30_000);
     assert_eq!(c.taker_fee_ppm, 400);
-    assert_eq!(c.price_band_bps, 300);
+    assert_eq!(c.position_limit_lots, 1_000_000);
     // Nothing else moved, and the other market is untouched.
     let mut expected = original;
     expected.tiers[0].initial_margin_ppm = 30_000;
     expected.taker_fee_ppm = 400;
-    expected.price_band_bps = 300;
+    expected.position_limit_lots = 1_000_000;
     assert_eq!(c, expected);
     assert_eq!(env.market_header(ETH).await.config.price_band_bps, 500);
 

@@ -297,10 +297,23 @@ async fn full_book_side_is_rejected() {
     let b = env.funded_trader(BTC, 10_000.0).await;
     env.place(&a, BTC, limit(Bid, 64_000.0, 1)).await;
     env.place(&a, BTC, limit(Bid, 64_100.0, 1)).await;
-    rejected(&mut env, &b, &[&a], limit(Bid, 64_500.0, 1), E::BookFull).await;
-    // A limit that fills part and would rest the rest fails whole.
+    // Issue 10: a full side refuses only an order no better than its worst
+    // (64 000); the 64 500 bid used to fail here and now evicts it.
+    rejected(&mut env, &b, &[&a], limit(Bid, 64_000.0, 1), E::BookFull).await;
+    rejected(&mut env, &b, &[&a], limit(Bid, 63_900.0, 1), E::BookFull).await;
+    env.place(&b, BTC, limit(Bid, 64_500.0, 1)).await;
+    let (bids, _) = env.book(BTC).await;
+    let prices: Vec<u64> = bids.iter().map(|o| o.price).collect();
+    assert_eq!(prices, vec![price_units(64_100.0), price_units(64_500.0)]);
+    assert_eq!(env.seat_of(BTC, &a.key()).await.num_orders, 1);
+    // A limit that fills part rests the rest (65 000) by evicting the
+    // worst bid (a's 64 100): it used to fail whole with BookFull.
     env.place(&a, BTC, limit(Ask, 65_000.0, 1)).await;
-    rejected(&mut env, &b, &[&a], limit(Bid, 65_000.0, 2), E::BookFull).await;
+    env.place(&b, BTC, limit(Bid, 65_000.0, 2)).await;
+    let (bids, _) = env.book(BTC).await;
+    let prices: Vec<u64> = bids.iter().map(|o| o.price).collect();
+    assert_eq!(prices, vec![price_units(64_500.0), price_units(65_000.0)]);
+    assert_eq!(env.seat_of(BTC, &a.key()).await.num_orders, 0);
     // The other side has room; IOC never rests.
     env.place(&b, BTC, ioc(Bid, 65_000.0, 2)).await;
     env.place(&b, BTC, limit(Ask, 66_000.0, 1)).await;

@@ -7,7 +7,10 @@
 //! that stopped it, if any, is reported by name. Every invariant is checked
 //! after every step, as in the other scenarios.
 
+mod griefing;
 mod insurance;
+mod operator;
+mod prefund;
 mod trading;
 mod waterfall;
 
@@ -37,6 +40,14 @@ pub const ATTACK_IDS: &[&str] = &[
     "stake-after-wipeout",
     "cover-cap-window",
     "stale-unstake-exit",
+    "ledger-prefund",
+    "seat-squat",
+    "keeper-locked-out",
+    "book-squat",
+    "liquidation-compute-wall",
+    "admin-margin-rug",
+    "oracle-freeze",
+    "init-frontrun",
 ];
 
 /// Index price every attack starts from (USD).
@@ -66,6 +77,14 @@ pub(super) async fn run(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<(), Stri
             "stake-after-wipeout" => insurance::stake_after_wipeout(sim, cfg).await,
             "cover-cap-window" => insurance::cover_cap_window(sim, cfg).await,
             "stale-unstake-exit" => insurance::stale_unstake_exit(sim, cfg).await,
+            "ledger-prefund" => prefund::ledger_prefund(sim, cfg).await,
+            "seat-squat" => griefing::seat_squat(sim, cfg).await,
+            "keeper-locked-out" => griefing::keeper_locked_out(sim, cfg).await,
+            "book-squat" => griefing::book_squat(sim, cfg).await,
+            "liquidation-compute-wall" => griefing::liquidation_compute_wall(sim, cfg).await,
+            "admin-margin-rug" => operator::admin_margin_rug(sim, cfg).await,
+            "oracle-freeze" => operator::oracle_freeze(sim, cfg).await,
+            "init-frontrun" => operator::init_frontrun(sim, cfg).await,
             other => Err(format!("unknown attack {other}")),
         };
         // A setup that no longer works is reported, not taken for a block.
@@ -131,6 +150,16 @@ pub fn program_error_name(code: u32) -> String {
         E::SharesBelowMinimum,
         E::UnstakeRequestLapsed,
         E::AdlNotFirstBankrupt,
+        E::SeatCollateralTooSmall,
+        E::SeatNotEvictable,
+        E::OrderNotionalTooSmall,
+        E::WrongKeeperAccount,
+        E::BookFull,
+        E::SeatTableFull,
+        E::SeatNotFound,
+        E::TimelockRequired,
+        E::ParamWouldFreeze,
+        E::NotUpgradeAuthority,
     ];
     if let Some(e) = KNOWN.iter().find(|e| u32::from(**e) == code) {
         return e.name();

@@ -237,11 +237,11 @@ const MAX_PPM_FACTOR: u64 = u64::MAX / PPM;
 
 /// Bound of the fast path: |base| × mark, entry cost and collateral below
 /// 2^61 in magnitude, so that upnl and equity cannot overflow an `i64`.
-const FAST_BOUND: u64 = 1 << 61;
+pub(crate) const FAST_BOUND: u64 = 1 << 61;
 
 /// True when `x` is in [-2^61, 2^61).
 #[inline(always)]
-fn within_fast_bound(x: i64) -> bool {
+pub(crate) fn within_fast_bound(x: i64) -> bool {
     (x as u64).wrapping_add(FAST_BOUND) < 2 * FAST_BOUND
 }
 
@@ -255,12 +255,26 @@ fn index_of(seats: &[Seat], s: &Seat) -> usize {
 /// fit 64 bits and the result is below 2^61 in magnitude; None otherwise
 /// (the general path then computes it).
 #[inline(always)]
-fn owed_fast(s: &Seat, base: i64, abs: u64, funding: i128, loss: i128) -> Option<i64> {
+pub(crate) fn owed_fast(s: &Seat, base: i64, abs: u64, funding: i128, loss: i128) -> Option<i64> {
     let df = i64::try_from(funding.checked_sub(s.funding_snapshot.get())?).ok()?;
     let dl = i64::try_from(loss.checked_sub(s.loss_snapshot.get())?).ok()?;
+    let f = crate::math::FUNDING_PRECISION as u64;
+    // In 64 bits when both products and their sum fit (the usual case; one
+    // native division on SBF), the same roundings.
+    if let Some(exact) = base
+        .checked_mul(df)
+        .and_then(|a| (abs as i64).checked_mul(dl).and_then(|b| a.checked_add(b)))
+    {
+        let mag = exact.unsigned_abs();
+        return Some(if exact >= 0 {
+            mag.div_ceil(f) as i64
+        } else {
+            -((mag / f) as i64)
+        });
+    }
     // abs < 2^61 here: both products are below 2^125, their sum below 2^126.
     let exact = base as i128 * df as i128 + abs as i128 * dl as i128;
-    let f = crate::math::FUNDING_PRECISION as u128;
+    let f = f as u128;
     let mag = exact.unsigned_abs();
     let owed = if exact >= 0 {
         mag.div_ceil(f) as i128

@@ -52,6 +52,30 @@ pub fn insert(orders: &mut [Order], n: &mut u32, side: Side, order: Order) -> Re
     Ok(pos)
 }
 
+/// Inserts like `insert`; when the side is full, an order strictly better
+/// than the worst resting one (index 0) evicts it and takes a place, a
+/// worse or equal one fails `BookFull`. Returns the position and the
+/// evicted order, whose reservation the caller releases on its seat. So a
+/// wall of dust orders never closes a side: the book always takes the
+/// better price.
+pub fn insert_evicting(
+    orders: &mut [Order],
+    n: &mut u32,
+    side: Side,
+    order: Order,
+) -> Result<(usize, Option<Order>)> {
+    let len = *n as usize;
+    let mut evicted = None;
+    if len >= orders.len() {
+        require!(
+            len > 0 && side.better(order.price, orders[0].price),
+            ErrorCode::BookFull
+        );
+        evicted = Some(remove(orders, n, 0)?);
+    }
+    Ok((insert(orders, n, side, order)?, evicted))
+}
+
 /// Removes the order at `idx`, keeping the order of the rest.
 pub fn remove(orders: &mut [Order], n: &mut u32, idx: usize) -> Result<Order> {
     let len = *n as usize;
@@ -165,6 +189,35 @@ mod tests {
         }
         let ids: Vec<u64> = asks[..n as usize].iter().map(|o| o.order_id).collect();
         assert_eq!(ids, vec![1, 3, 4, 2]);
+    }
+
+    #[test]
+    fn full_side_evicts_the_worst_only_for_a_better_price() {
+        let mut bids = [Order::default(); 3];
+        let mut n = 0;
+        for (p, id) in [(100, 1), (101, 2), (102, 3)] {
+            insert_evicting(&mut bids, &mut n, Side::Bid, o(p, id)).unwrap();
+        }
+        // Equal to the worst (100) or worse: refused, nothing moves.
+        for p in [100, 99] {
+            let e = insert_evicting(&mut bids, &mut n, Side::Bid, o(p, 9)).unwrap_err();
+            assert_eq!(e, ErrorCode::BookFull.into());
+        }
+        assert_eq!(n, 3);
+        // Better than the worst: the 100 bid (id 1) goes, 100.5 rests.
+        let (_, ev) = insert_evicting(&mut bids, &mut n, Side::Bid, o(101, 4)).unwrap();
+        assert_eq!(ev.map(|e| e.order_id), Some(1));
+        let ids: Vec<u64> = bids.iter().map(|o| o.order_id).collect();
+        assert_eq!(ids, vec![4, 2, 3]);
+        // Asks: the worst is the highest price.
+        let mut asks = [Order::default(); 2];
+        let mut na = 0;
+        for (p, id) in [(105, 1), (104, 2)] {
+            insert_evicting(&mut asks, &mut na, Side::Ask, o(p, id)).unwrap();
+        }
+        let (_, ev) = insert_evicting(&mut asks, &mut na, Side::Ask, o(103, 3)).unwrap();
+        assert_eq!(ev.map(|e| e.price), Some(105));
+        assert!(insert_evicting(&mut asks, &mut na, Side::Ask, o(104, 4)).is_err());
     }
 
     #[test]

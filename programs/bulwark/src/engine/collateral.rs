@@ -18,11 +18,29 @@ pub fn seat_of(seats: &[Seat], owner: &Pubkey) -> Result<usize> {
     find_seat(seats, owner).ok_or_else(|| error!(ErrorCode::SeatNotFound))
 }
 
-/// The owner's seat, claiming the first free one if it has none yet.
+/// The owner's seat, claiming the first free one if it has none yet,
+/// without the seat minimum (engine tests and simulations; the deposit
+/// instruction uses `find_or_claim_seat_for`).
 pub fn find_or_claim_seat(m: &mut MarketMut, owner: &Pubkey) -> Result<usize> {
+    Ok(find_or_claim_seat_for(m, owner, u64::MAX)?.0)
+}
+
+/// The owner's seat for a deposit of `amount` quote atoms, and whether it
+/// was claimed now. A new seat must bring at least the market's
+/// `min_seat_collateral` (seats cost what they take: a table full of dust
+/// seats would lock every new trader and keeper out).
+pub fn find_or_claim_seat_for(
+    m: &mut MarketMut,
+    owner: &Pubkey,
+    amount: u64,
+) -> Result<(usize, bool)> {
     if let Some(i) = find_seat(m.seats, owner) {
-        return Ok(i);
+        return Ok((i, false));
     }
+    require!(
+        amount >= m.header.config.min_seat_collateral,
+        ErrorCode::SeatCollateralTooSmall
+    );
     let i = m
         .seats
         .iter()
@@ -35,7 +53,7 @@ pub fn find_or_claim_seat(m: &mut MarketMut, owner: &Pubkey) -> Result<usize> {
     seat.funding_snapshot = m.header.state.cum_funding_per_lot;
     m.seats[i] = seat;
     m.header.seats_used = m.header.seats_used.safe_add(1)?;
-    Ok(i)
+    Ok((i, true))
 }
 
 /// Credits `amount` quote atoms to the seat (the token transfer into the
@@ -73,6 +91,37 @@ pub fn release_seat(m: &mut MarketMut, seat: usize) -> Result<()> {
     m.seats[seat] = Seat::default();
     m.header.seats_used = m.header.seats_used.safe_sub(1)?;
     Ok(())
+}
+
+/// True when anyone may evict the seat: it is taken, flat (no position,
+/// no cost basis), holds no orders, and its collateral is below the
+/// market's `min_seat_collateral` but not negative (a negative balance is
+/// a deficit the waterfall still owes: it stays on the books).
+pub fn evictable(m: &MarketRef, seat: usize) -> bool {
+    let s = &m.seats[seat];
+    !s.is_free()
+        && s.base_lots == 0
+        && s.entry_cost == 0
+        && s.num_orders == 0
+        && s.collateral >= 0
+        && (s.collateral as u64) < m.header.config.min_seat_collateral
+}
+
+/// Evicts a dust seat (`evictable`): its collateral is debited as a
+/// withdrawal (the caller moves exactly that from the vault to the
+/// owner's token account) and the seat is freed. Returns the quote atoms
+/// owed to the owner. A flat seat owes no funding or socialized loss (both
+/// are per lot held); they are settled first all the same.
+pub fn evict_seat(m: &mut MarketMut, seat: usize) -> Result<u64> {
+    super::position::settle_funding(&mut m.seats[seat], &mut m.header.state)?;
+    require!(evictable(&m.as_ref(), seat), ErrorCode::SeatNotEvictable);
+    let amount: u64 = m.seats[seat].collateral.cast()?;
+    let st = &mut m.header.state;
+    st.total_collateral = st.total_collateral.safe_sub(amount.cast()?)?;
+    st.total_withdrawals = st.total_withdrawals.safe_add(amount)?;
+    m.seats[seat] = Seat::default();
+    m.header.seats_used = m.header.seats_used.safe_sub(1)?;
+    Ok(amount)
 }
 
 /// Σ seat collateral, recomputed from the table (tests and auditors compare

@@ -15,7 +15,9 @@
 //!  - Exactly when a cover cannot close the position — the fund cannot pay
 //!    for all of it, or the book cannot take a lot of it — ADL may
 //!    (`cover_exhausted`), and ADL pays from the fund first. The two never
-//!    both apply, so the keeper's choice never changes who pays.
+//!    both apply, so the keeper's choice never changes who pays. "The
+//!    book" is the first `MAX_LIQUIDATION_MAKERS` resting orders the close
+//!    would visit, for both (a bounded walk, as in liquidation).
 //!
 //! The fund never leaves money in an open position: a trader cannot keep
 //! the fund's money and wait for the price to come back.
@@ -28,9 +30,10 @@
 //! across a window boundary.
 
 use super::book::Side;
+use super::liquidation::MAX_LIQUIDATION_MAKERS;
 use super::margin;
 use super::position::{add_collateral, settle_funding};
-use super::trade::{self, match_taker, FeeRates, Fill, PlaceOutcome, Taker};
+use super::trade::{self, match_taker_within, FeeRates, Fill, PlaceOutcome, Taker};
 use crate::error::ErrorCode;
 use crate::math::{Cast, SafeMath, PPM};
 use crate::state::{MarketConfig, MarketMut, WaterfallState};
@@ -178,7 +181,11 @@ pub fn cover(
         require!(taker.lots == abs, ErrorCode::CoverTooSmall);
         out.limit = taker.limit;
         let mut po = PlaceOutcome::default();
-        let remaining = match_taker(m, &taker, now, &mut po, on_fill)?;
+        // Bounded like a liquidation's close: a wall of orders cannot push
+        // a cover past the compute limit; what is left stays open with its
+        // share of the deficit, and the next cover continues.
+        let remaining =
+            match_taker_within(m, &taker, now, MAX_LIQUIDATION_MAKERS, &mut po, on_fill)?;
         out.closed_lots = taker.lots.safe_sub(remaining)?;
         out.fills = po.fills;
         require!(out.closed_lots > 0, ErrorCode::CoverNoLiquidity);
@@ -219,6 +226,11 @@ pub fn cover_exhausted(m: &MarketMut, target: usize, available: u64, now: i64) -
     match cover_close(m, target, available, now)? {
         None => Ok(true),
         Some((taker, _)) if taker.lots < m.seats[target].base_lots.unsigned_abs() => Ok(true),
-        Some((taker, _)) => Ok(!trade::would_fill(m, &taker, now)?),
+        Some((taker, _)) => Ok(!trade::would_fill_within(
+            m,
+            &taker,
+            now,
+            MAX_LIQUIDATION_MAKERS,
+        )?),
     }
 }

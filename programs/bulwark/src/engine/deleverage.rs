@@ -56,36 +56,81 @@ pub struct AdlOutcome {
     pub fund_paid: u64,
 }
 
+/// The side's indices and bounds a scan over its seats needs.
+#[derive(Clone, Copy)]
+struct SideScan {
+    funding: crate::math::PodI128,
+    loss: crate::math::PodI128,
+    mark: u64,
+    lpu: u64,
+    /// |base| × mark < 2^61 exactly when |base| ≤ max_base.
+    max_base: u64,
+}
+
+impl SideScan {
+    fn new(cfg: &MarketConfig, state: &MarketState, side: usize, mark: u64) -> Self {
+        Self {
+            funding: state.cum_funding_per_lot,
+            loss: state.social_loss_per_lot[side],
+            mark,
+            lpu: cfg.base_lots_per_unit,
+            max_base: (super::adl::FAST_BOUND - 1)
+                .checked_div(mark)
+                .unwrap_or(u64::MAX),
+        }
+    }
+
+    /// (upnl, equity) in 64 bits for a seat whose magnitudes are below 2^61
+    /// and whose owed funding and loss fit (then nothing below overflows),
+    /// exactly as `margin::unrealized_pnl` and `margin::equity`; None
+    /// otherwise.
+    #[inline(always)]
+    fn fast(&self, s: &Seat) -> Option<(i64, i64)> {
+        let abs = s.base_lots.unsigned_abs();
+        let ok = abs <= self.max_base
+            && super::adl::within_fast_bound(s.entry_cost)
+            && super::adl::within_fast_bound(s.collateral);
+        if !ok {
+            return None;
+        }
+        let settled = s.funding_snapshot.lo == self.funding.lo
+            && s.funding_snapshot.hi == self.funding.hi
+            && s.loss_snapshot.lo == self.loss.lo
+            && s.loss_snapshot.hi == self.loss.hi;
+        // What it owes, as `pending_charges` rounds it, when that fits.
+        let owed = if settled {
+            0
+        } else {
+            super::adl::owed_fast(s, s.base_lots, abs, self.funding.get(), self.loss.get())?
+        };
+        let p = abs.wrapping_mul(self.mark);
+        let q = p / self.lpu;
+        // Value rounded down: toward the loss for a long and a short.
+        let value = if s.base_lots > 0 {
+            q as i64
+        } else {
+            -((q + (q.wrapping_mul(self.lpu) != p) as u64) as i64)
+        };
+        // |upnl| < 2^62 and |owed| < 2^61: |equity| < 2^63.
+        let upnl = value.wrapping_sub(s.entry_cost);
+        Some((upnl, s.collateral.wrapping_add(upnl).wrapping_sub(owed)))
+    }
+}
+
 /// (unrealized PnL, equity) of a seat with a position at `mark`, exactly
-/// as `margin::unrealized_pnl` and `margin::equity` compute them, in 64-bit
-/// arithmetic when the seat is settled and |base| × mark fits (native
-/// division on SBF), else through the general functions.
+/// as `margin::unrealized_pnl` and `margin::equity` compute them: the
+/// 64-bit path when it applies, else the general functions.
 #[inline(always)]
 fn upnl_equity(
+    scan: &SideScan,
     cfg: &MarketConfig,
     state: &MarketState,
     seat: &Seat,
-    mark: u64,
 ) -> Result<(i128, i128)> {
-    let abs = seat.base_lots.unsigned_abs();
-    let settled = seat.funding_snapshot == state.cum_funding_per_lot
-        && match side_index(seat.base_lots) {
-            Some(side) => seat.loss_snapshot == state.social_loss_per_lot[side],
-            None => true,
-        };
-    if let (true, Some(p)) = (settled, abs.checked_mul(mark)) {
-        let lpu = cfg.base_lots_per_unit;
-        let q = p / lpu;
-        // Value rounded down: toward the loss for a long and a short alike.
-        let value = if seat.base_lots > 0 {
-            q as i128
-        } else {
-            -((q + (q * lpu != p) as u64) as i128)
-        };
-        let upnl = value - seat.entry_cost as i128;
-        return Ok((upnl, seat.collateral as i128 + upnl));
+    if let Some((u, e)) = scan.fast(seat) {
+        return Ok((u as i128, e as i128));
     }
-    let upnl = margin::unrealized_pnl(seat, mark, cfg.base_lots_per_unit)? as i128;
+    let upnl = margin::unrealized_pnl(seat, scan.mark, cfg.base_lots_per_unit)? as i128;
     let equity = (seat.collateral as i128)
         .safe_add(upnl)?
         .safe_sub(pending_charges(seat, state)? as i128)?;
@@ -101,10 +146,19 @@ pub fn haircut_capacity(
     seat: &Seat,
     mark: u64,
 ) -> Result<u64> {
-    if seat.base_lots == 0 {
-        return Ok(0);
+    let side = match side_index(seat.base_lots) {
+        Some(side) => side,
+        None => return Ok(0),
+    };
+    capacity(&SideScan::new(cfg, state, side, mark), cfg, state, seat)
+}
+
+#[inline(always)]
+fn capacity(scan: &SideScan, cfg: &MarketConfig, state: &MarketState, seat: &Seat) -> Result<u64> {
+    if let Some((u, e)) = scan.fast(seat) {
+        return Ok(u.min(e).max(0) as u64);
     }
-    let (upnl, equity) = upnl_equity(cfg, state, seat, mark)?;
+    let (upnl, equity) = upnl_equity(scan, cfg, state, seat)?;
     if upnl <= 0 {
         return Ok(0);
     }
@@ -126,10 +180,11 @@ pub fn haircut_profits(
 ) -> Result<(u64, u32, u64)> {
     let cfg = m.header.config;
     let on_side = |i: usize, s: &Seat| i != exclude && side_index(s.base_lots) == Some(side);
+    let scan = SideScan::new(&cfg, &m.header.state, side, mark);
     let mut pool: u128 = 0;
     for (i, s) in m.seats.iter().enumerate() {
         if on_side(i, s) {
-            pool = pool.safe_add(haircut_capacity(&cfg, &m.header.state, s, mark)? as u128)?;
+            pool = pool.safe_add(capacity(&scan, &cfg, &m.header.state, s)? as u128)?;
         }
     }
     let pool64 = pool.min(u64::MAX as u128) as u64;
@@ -147,7 +202,7 @@ pub fn haircut_profits(
         if !on_side(i, &m.seats[i]) {
             continue;
         }
-        let cap = haircut_capacity(&cfg, &m.header.state, &m.seats[i], mark)?;
+        let cap = capacity(&scan, &cfg, &m.header.state, &m.seats[i])?;
         if cap == 0 {
             continue;
         }
@@ -322,26 +377,31 @@ pub fn auto_deleverage(
 /// index). Deficits differ in who they reach once counterparties' equity
 /// caps bind, so the order is the program's, not the keeper's.
 pub fn first_bankrupt(m: &MarketMut, target: usize, mark: u64) -> Result<usize> {
-    let side = side_index(m.seats[target].base_lots);
+    let long = m.seats[target].base_lots > 0;
     let cfg = &m.header.config;
     let st = &m.header.state;
-    let mut best = (0u64, target);
-    let mut found = false;
+    let scan = SideScan::new(cfg, st, if long { 0 } else { 1 }, mark);
+    let (mut best_d, mut best_i) = (0u128, usize::MAX);
     for (i, s) in m.seats.iter().enumerate() {
-        if side_index(s.base_lots) != side || side.is_none() {
+        let b = s.base_lots;
+        if (long && b <= 0) || (!long && b >= 0) {
             continue;
         }
-        let (_, e) = upnl_equity(cfg, st, s, mark)?;
+        let e = match scan.fast(s) {
+            // Most seats are solvent: one comparison and on.
+            Some((_, e)) if e > 0 => continue,
+            Some((_, e)) => e as i128,
+            None => upnl_equity(&scan, cfg, st, s)?.1,
+        };
         if e > 0 {
             continue;
         }
-        let d: u64 = (-e).min(u64::MAX as i128).cast()?;
-        if !found || d > best.0 {
-            best = (d, i);
-            found = true;
+        let d = e.unsigned_abs();
+        if best_i == usize::MAX || d > best_d {
+            (best_d, best_i) = (d, i);
         }
     }
-    Ok(best.1)
+    Ok(if best_i == usize::MAX { target } else { best_i })
 }
 
 /// The insurance fund's part of a deficit of a position closed in this
@@ -437,18 +497,35 @@ mod tests {
             if rng.below(4) == 0 {
                 st.cum_funding_per_lot = PodI128::new(rng.below(1 << 40) as i128 - (1 << 39));
             }
+            if rng.below(4) == 0 {
+                st.social_loss_per_lot[rng.below(2) as usize] =
+                    PodI128::new(rng.below(1 << 40) as i128);
+            }
             let base = rng.below(2_000_001) as i64 - 1_000_000;
-            let seat = Seat {
+            let mut seat = Seat {
                 base_lots: if base == 0 { 1 } else { base },
                 entry_cost: rng.below(1 << 50) as i64 - (1 << 49),
                 collateral: rng.below(1 << 45) as i64 - (1 << 40),
                 ..Default::default()
             };
-            let mark = 1 + rng.below(1 << 40);
-            let (u, e) = upnl_equity(&cfg, &st, &seat, mark).unwrap();
+            if rng.below(2) == 0 {
+                seat.funding_snapshot = st.cum_funding_per_lot;
+            }
+            let mark = if rng.below(8) == 0 {
+                u64::MAX / 3
+            } else {
+                1 + rng.below(1 << 40)
+            };
             let lpu = cfg.base_lots_per_unit;
-            assert_eq!(u, margin::unrealized_pnl(&seat, mark, lpu).unwrap() as i128);
-            assert_eq!(e, margin::equity(&seat, &st, lpu, mark, true).unwrap());
+            let want = margin::unrealized_pnl(&seat, mark, lpu)
+                .and_then(|u| Ok((u as i128, margin::equity(&seat, &st, lpu, mark, true)?)));
+            let side = if seat.base_lots > 0 { 0 } else { 1 };
+            let got = upnl_equity(&SideScan::new(&cfg, &st, side, mark), &cfg, &st, &seat);
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert_eq!(g, w, "{seat:?} at {mark}"),
+                (Err(_), Err(_)) => {}
+                (g, w) => panic!("{seat:?} at {mark}: {g:?} against {w:?}"),
+            }
         }
     }
 }

@@ -9,19 +9,53 @@
 //! position in a tier at or above `partial_liquidation_tier` is stepped down
 //! two tiers at a time until the rest would be healthy (the OKX rule);
 //! otherwise it is closed whole. The liquidation fee (rate × closed notional
-//! at the mark, capped by the equity left) is split between the keeper's
-//! seat and the insurance fund; what is left stays with the trader.
+//! at the mark, capped by the equity left) is split between the keeper and
+//! the insurance fund; what is left stays with the trader.
+//!
+//! Keepers need no seat (`KeeperPayee`): the keeper's share goes to its
+//! seat if it has one, else to a collateral token account it names (paid
+//! out of the market vault by the instruction), else it stays with the
+//! insurance fund's share. A takeover needs a seat by nature: the keeper
+//! takes the position.
+//!
+//! The close walks at most `MAX_LIQUIDATION_MAKERS` resting orders per
+//! call, so no wall of one-lot orders can push it past the compute limit;
+//! what it could not reach stays open, the seat stays liquidatable while
+//! unhealthy, and the next call continues down the book.
 
 use super::book::Side;
 use super::margin::{self, notional_ceil, tier_for};
 use super::position::{add_collateral, pending_charges, settle_funding};
-use super::trade::{self, match_taker, CancelWhich, FeeRates, Fill, PlaceOutcome, Taker};
+use super::trade::{self, match_taker_within, CancelWhich, FeeRates, Fill, PlaceOutcome, Taker};
 use crate::error::ErrorCode;
 use crate::math::{div_ceil_i128, div_floor_i128, Cast, SafeMath, PPM};
 use crate::state::{MarketConfig, MarketMut, MarketState, Seat};
 use anchor_lang::prelude::*;
 
 pub use super::cover::{cover_available, cover_bankruptcy};
+
+/// Resting orders one liquidation close (and one insurance cover close)
+/// visits at most, fills and clean-ups alike. Each visit costs about what
+/// one fill of a taker order costs (`place_order: taker, 20 fills` is
+/// ~43k CU in BENCHMARKS.md, ~1.8k CU a fill), so 32 visits stay near 60k
+/// CU on top of the instruction's own work — far inside the 200k default
+/// and 1.4M maximum, with room for a keeper's other instructions in the
+/// same transaction — while a healthy book's close (a few price levels)
+/// still completes in one call.
+pub const MAX_LIQUIDATION_MAKERS: u32 = 32;
+
+/// Where a liquidation pays the keeper's fee share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeeperPayee {
+    /// Credited to the keeper's seat (its index).
+    Seat(usize),
+    /// Paid to a collateral token account the keeper named: the engine
+    /// debits it from the market's books (as a withdrawal) and the
+    /// instruction moves exactly `keeper_fee` out of the vault.
+    Account,
+    /// No seat and no account: the share stays with the insurance fund's.
+    Insurance,
+}
 
 /// Price (price units) at which closing the whole position leaves zero
 /// equity, rounded against the trader: up for a long (it must sell at or
@@ -172,20 +206,26 @@ pub struct LiquidationOutcome {
     pub fills: u32,
     /// Equity at the mark is negative after the step.
     pub bankrupt: bool,
+    /// Resting orders the close visited (≤ `MAX_LIQUIDATION_MAKERS`).
+    pub makers_walked: u32,
+    /// The close stopped at the bound with lots left: call again.
+    pub walk_bounded: bool,
 }
 
 /// Checks the common preconditions and cancels the target's orders.
 fn begin(
     m: &mut MarketMut,
     target: usize,
-    keeper: usize,
+    keeper: Option<usize>,
     now: i64,
     out: &mut LiquidationOutcome,
 ) -> Result<u64> {
-    require!(target != keeper, ErrorCode::SelfLiquidation);
+    require!(keeper != Some(target), ErrorCode::SelfLiquidation);
     trade::require_fresh_index(&m.header.config, &m.header.state, now)?;
     settle_funding(&mut m.seats[target], &mut m.header.state)?;
-    settle_funding(&mut m.seats[keeper], &mut m.header.state)?;
+    if let Some(k) = keeper {
+        settle_funding(&mut m.seats[k], &mut m.header.state)?;
+    }
     let price = margin::risk_price(&m.header.state);
     let cfg = m.header.config;
     require!(
@@ -202,11 +242,11 @@ fn begin(
 }
 
 /// Charges the liquidation fee on `closed` lots, capped by the equity left,
-/// and splits it between the keeper's seat and the insurance fund.
+/// and splits it between the keeper (`KeeperPayee`) and the insurance fund.
 fn charge_fee(
     m: &mut MarketMut,
     target: usize,
-    keeper: usize,
+    payee: KeeperPayee,
     closed: u64,
     price: u64,
     out: &mut LiquidationOutcome,
@@ -220,14 +260,24 @@ fn charge_fee(
         true,
     )?;
     let fee = (liquidation_fee(&cfg, closed, price)? as i128).min(equity.max(0)) as u64;
-    let keeper_fee: u64 = (fee as u128)
+    let share: u64 = (fee as u128)
         .safe_mul(cfg.keeper_liquidation_share_ppm as u128)?
         .safe_div(PPM as u128)?
         .cast()?;
+    let keeper_fee = if payee == KeeperPayee::Insurance {
+        0
+    } else {
+        share
+    };
     let insurance = fee.safe_sub(keeper_fee)?;
     let st = &mut m.header.state;
     add_collateral(&mut m.seats[target], st, -(fee.cast::<i64>()?))?;
-    add_collateral(&mut m.seats[keeper], st, keeper_fee.cast()?)?;
+    match payee {
+        KeeperPayee::Seat(k) => add_collateral(&mut m.seats[k], st, keeper_fee.cast()?)?,
+        // Leaves the vault now, like a withdrawal of the trader's money.
+        KeeperPayee::Account => st.total_withdrawals = st.total_withdrawals.safe_add(keeper_fee)?,
+        KeeperPayee::Insurance => {}
+    }
     let w = &mut m.header.waterfall;
     w.unswept_liquidation_fees = w.unswept_liquidation_fees.safe_add(insurance)?;
     out.fee = fee;
@@ -245,7 +295,24 @@ pub fn liquidate(
     now: i64,
     on_fill: &mut dyn FnMut(&Fill),
 ) -> Result<LiquidationOutcome> {
+    liquidate_for(m, target, KeeperPayee::Seat(keeper), now, on_fill)
+}
+
+/// Liquidates seat `target` against the book, paying the keeper's share
+/// of the fee to `payee`; the close visits at most
+/// `MAX_LIQUIDATION_MAKERS` resting orders.
+pub fn liquidate_for(
+    m: &mut MarketMut,
+    target: usize,
+    payee: KeeperPayee,
+    now: i64,
+    on_fill: &mut dyn FnMut(&Fill),
+) -> Result<LiquidationOutcome> {
     let mut out = LiquidationOutcome::default();
+    let keeper = match payee {
+        KeeperPayee::Seat(k) => Some(k),
+        _ => None,
+    };
     let price = begin(m, target, keeper, now, &mut out)?;
     if out.restored_by_cancel {
         return Ok(out);
@@ -274,13 +341,16 @@ pub fn liquidate(
             },
         };
         let mut po = PlaceOutcome::default();
-        let remaining = match_taker(m, &taker, now, &mut po, on_fill)?;
+        let remaining =
+            match_taker_within(m, &taker, now, MAX_LIQUIDATION_MAKERS, &mut po, on_fill)?;
         out.target_lots = lots;
         out.closed_lots = lots.safe_sub(remaining)?;
         out.partial = lots < seat.base_lots.unsigned_abs();
         out.bankruptcy_price = pb;
         out.fills = po.fills;
-        charge_fee(m, target, keeper, out.closed_lots, price, &mut out)?;
+        out.makers_walked = po.makers_walked;
+        out.walk_bounded = remaining > 0 && po.makers_walked >= MAX_LIQUIDATION_MAKERS;
+        charge_fee(m, target, payee, out.closed_lots, price, &mut out)?;
     }
     let e = margin::equity(
         &m.seats[target],
@@ -304,7 +374,7 @@ pub fn takeover(
     now: i64,
 ) -> Result<(LiquidationOutcome, u64)> {
     let mut out = LiquidationOutcome::default();
-    let mark = begin(m, target, keeper, now, &mut out)?;
+    let mark = begin(m, target, Some(keeper), now, &mut out)?;
     if out.restored_by_cancel {
         return Ok((out, 0));
     }
@@ -348,7 +418,7 @@ pub fn takeover(
     out.closed_lots = lots;
     out.partial = lots < seat.base_lots.unsigned_abs();
     out.bankruptcy_price = pb as u64;
-    charge_fee(m, target, keeper, lots, mark, &mut out)?;
+    charge_fee(m, target, KeeperPayee::Seat(keeper), lots, mark, &mut out)?;
     let k = &m.seats[keeper];
     if trade::worst_lots(k)? > keeper_worst {
         require!(

@@ -10,6 +10,8 @@ pub mod book;
 pub mod collateral;
 pub mod cover;
 pub mod deleverage;
+#[cfg(test)]
+mod griefing_tests;
 pub mod guard;
 pub mod insurance;
 pub mod liquidation;

@@ -30,7 +30,18 @@ pub fn validate_bounds(b: &ParamBounds) -> Result<()> {
     check!(b.min_maint_margin_ppm >= limits::MIN_MAINT_MARGIN_PPM, E);
     check!(b.min_maint_margin_ppm <= b.min_initial_margin_ppm, E);
     check!((b.min_initial_margin_ppm as u64) < PPM, E);
-    check!(b.max_oracle_staleness_secs >= 1, E);
+    // Freeze floors: bounds that would leave no usable oracle guard or band.
+    use ErrorCode::ParamWouldFreeze as F;
+    check!(
+        b.max_oracle_staleness_secs >= limits::MIN_ORACLE_STALENESS_SECS,
+        F
+    );
+    check!(b.max_oracle_conf_bps >= limits::MIN_ORACLE_CONF_BPS, F);
+    check!(
+        b.max_oracle_deviation_bps >= limits::MIN_ORACLE_DEVIATION_BPS,
+        F
+    );
+    check!(b.max_price_band_bps >= limits::MIN_PRICE_BAND_BPS, F);
     check!(
         b.max_oracle_staleness_secs <= limits::MAX_ORACLE_STALENESS_SECS,
         E
@@ -40,7 +51,7 @@ pub fn validate_bounds(b: &ParamBounds) -> Result<()> {
         b.max_oracle_deviation_bps <= limits::MAX_ORACLE_DEVIATION_BPS,
         E
     );
-    check!(b.min_price_band_bps >= 1, E);
+    check!(b.min_price_band_bps >= limits::MIN_PRICE_BAND_BPS, E);
     check!(b.min_price_band_bps <= b.max_price_band_bps, E);
     check!(b.max_price_band_bps <= limits::MAX_PRICE_BAND_BPS, E);
     check!(
@@ -73,7 +84,7 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
         o.num_feeds >= 1 && o.num_feeds as usize <= MAX_ORACLE_FEEDS,
         C
     );
-    check!(o.min_feeds >= 1 && o.min_feeds <= o.num_feeds, C);
+    check!(o.min_feeds >= 1, E);
     for (i, f) in o.feeds.iter().enumerate() {
         if i < o.num_feeds as usize {
             check!(*f != Pubkey::default(), C);
@@ -82,7 +93,18 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
             check!(*f == Pubkey::default(), C);
         }
     }
-    check!(o.max_staleness_secs >= 1, E);
+    // Freeze floors first: a guard no real feed can pass (or more feeds
+    // required than the market has) would stop refresh_prices for good.
+    use ErrorCode::ParamWouldFreeze as F;
+    check!(o.min_feeds <= o.num_feeds, F);
+    check!(o.max_staleness_secs >= limits::MIN_ORACLE_STALENESS_SECS, F);
+    check!(o.max_conf_bps as u32 >= limits::MIN_ORACLE_CONF_BPS, F);
+    check!(
+        o.max_deviation_bps as u32 >= limits::MIN_ORACLE_DEVIATION_BPS,
+        F
+    );
+    check!(c.price_band_bps >= limits::MIN_PRICE_BAND_BPS, F);
+    check!(c.mark_max_move_bps >= 1, F);
     check!(o.max_staleness_secs <= b.max_oracle_staleness_secs, E);
     check!(o.max_conf_bps as u32 <= b.max_oracle_conf_bps, E);
     check!(o.max_deviation_bps as u32 <= b.max_oracle_deviation_bps, E);
@@ -122,10 +144,12 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
     check!(c.mark_ema_secs >= 1, C);
     // The mark's depth and per-update move: a sample needs real depth, and
     // no update may move it further than the band.
-    check!(c.impact_notional >= 1, C);
-    check!(c.mark_max_move_bps >= 1, C);
-    check!(c.mark_max_move_bps <= c.price_band_bps, C);
+    check!(c.impact_notional >= 1, E);
+    check!(c.mark_max_move_bps <= c.price_band_bps, E);
     check!(c.insurance_cover_period_secs >= 1, C);
+    // Griefing minimums: bounded so no operator can price traders out.
+    check!(c.min_seat_collateral <= limits::MAX_MIN_SEAT_COLLATERAL, E);
+    check!(c.min_order_notional <= limits::MAX_MIN_ORDER_NOTIONAL, E);
     WaterfallMode::try_from(c.waterfall_mode)?;
     // Risk tiers: notional brackets strictly increasing, rates non-decreasing,
     // maintenance strictly below initial, all above the exchange's floors.
@@ -188,6 +212,10 @@ pub fn read_market_param(c: &MarketConfig, key: ParamKey, index: u8) -> Result<i
         InsuranceFeeSharePpm => c.insurance_fee_share_ppm as i64,
         InsuranceCoverCap => c.insurance_cover_cap.cast()?,
         WaterfallMode => c.waterfall_mode as i64,
+        MinSeatCollateral => c.min_seat_collateral.cast()?,
+        MinOrderNotional => c.min_order_notional.cast()?,
+        ImpactNotional => c.impact_notional.cast()?,
+        MarkMaxMoveBps => c.mark_max_move_bps as i64,
         _ => return err!(ErrorCode::UnknownParam),
     })
 }
@@ -213,6 +241,10 @@ pub fn write_market_param(c: &mut MarketConfig, key: ParamKey, index: u8, v: i64
         InsuranceFeeSharePpm => c.insurance_fee_share_ppm = v.cast()?,
         InsuranceCoverCap => c.insurance_cover_cap = v.cast()?,
         WaterfallMode => c.waterfall_mode = v.cast()?,
+        MinSeatCollateral => c.min_seat_collateral = v.cast()?,
+        MinOrderNotional => c.min_order_notional = v.cast()?,
+        ImpactNotional => c.impact_notional = v.cast()?,
+        MarkMaxMoveBps => c.mark_max_move_bps = v.cast()?,
         _ => return err!(ErrorCode::UnknownParam),
     }
     Ok(())
@@ -317,16 +349,17 @@ pub fn write_insurance_param(f: &mut InsuranceFund, key: ParamKey, v: i64) -> Re
     Ok(())
 }
 
-/// Validates an insurance change on a copy and reports whether it loosens.
+/// Validates an insurance change on a copy and reports whether it must wait
+/// for the timelock (`ParamKey::needs_timelock`).
 pub fn insurance_change(f: &InsuranceFund, key: ParamKey, value: i64) -> Result<bool> {
     let old = read_insurance_param(f, key)?;
     let mut copy = *f;
     write_insurance_param(&mut copy, key, value)?;
-    Ok(key.is_loosening(old, value))
+    Ok(key.needs_timelock(old, value))
 }
 
 /// The market config after setting `key` to `value`, validated against the
-/// bounds, and whether the change loosens risk.
+/// bounds, and whether the change must wait for the timelock.
 pub fn market_change(
     c: &MarketConfig,
     b: &ParamBounds,
@@ -339,10 +372,10 @@ pub fn market_change(
     let mut next = *c;
     write_market_param(&mut next, key, index, value)?;
     validate_market_config(&next, b)?;
-    Ok((next, key.is_loosening(old, value)))
+    Ok((next, key.needs_timelock(old, value)))
 }
 
-/// Apply an exchange-level change to a copy and report whether it loosens.
+/// Apply an exchange-level change to a copy and report whether it must wait.
 pub fn exchange_change(e: &Exchange, key: ParamKey, value: i64) -> Result<bool> {
     require!(
         !key.is_market_key() && !key.is_insurance_key(),
@@ -351,7 +384,7 @@ pub fn exchange_change(e: &Exchange, key: ParamKey, value: i64) -> Result<bool> 
     let old = read_exchange_param(e, key)?;
     let mut copy = *e;
     write_exchange_param(&mut copy, key, value)?;
-    Ok(key.is_loosening(old, value))
+    Ok(key.needs_timelock(old, value))
 }
 
 #[cfg(test)]
@@ -409,7 +442,9 @@ mod tests {
             impact_notional: 1_000_000_000,
             mark_max_move_bps: 10,
             padding2: [0; 4],
-            reserved: [0; 48],
+            min_seat_collateral: 10_000_000,
+            min_order_notional: 1_000_000,
+            reserved: [0; 32],
         }
     }
 
@@ -448,12 +483,95 @@ mod tests {
         let (n, loose) = market_change(&c, &b, ParamKey::TierInitialMarginPpm, 0, 30_000).unwrap();
         assert!(!loose);
         assert_eq!(n.tiers[0].initial_margin_ppm, 30_000);
+        // A narrower band cancels resting orders: it waits too.
         let (_, loose) = market_change(&c, &b, ParamKey::PriceBandBps, 0, 100).unwrap();
+        assert!(loose);
+        // Maintenance margin waits both ways (up liquidates open positions).
+        let (_, loose) = market_change(&c, &b, ParamKey::TierMaintMarginPpm, 0, 15_000).unwrap();
+        assert!(loose);
+        let (_, loose) = market_change(&c, &b, ParamKey::TakerFeePpm, 0, 400).unwrap();
         assert!(!loose);
         let (_, loose) = market_change(&c, &b, ParamKey::TakerFeePpm, 0, 600).unwrap();
         assert!(loose);
         assert!(market_change(&c, &b, ParamKey::PriceBandBps, 0, 1_000_000).is_err());
         assert!(market_change(&c, &b, ParamKey::TimelockSecs, 0, 100).is_err());
+    }
+
+    /// The error a change fails with, as its code.
+    fn fails_with(r: Result<(MarketConfig, bool)>) -> ErrorCode {
+        match r {
+            Err(anchor_lang::error::Error::AnchorError(e)) => {
+                let n = e.error_code_number - anchor_lang::error::ERROR_CODE_OFFSET;
+                let all = [ErrorCode::ParamWouldFreeze, ErrorCode::ParamOutOfBounds];
+                *all.iter()
+                    .find(|c| **c as u32 == n)
+                    .expect("a bounds error")
+            }
+            other => panic!("expected an error, got {:?}", other.map(|(_, l)| l)),
+        }
+    }
+
+    #[test]
+    fn guards_cannot_be_set_to_freeze() {
+        use ErrorCode::{ParamOutOfBounds as Oob, ParamWouldFreeze as Freeze};
+        let b = default_bounds();
+        let c = sample_config();
+        let cases = [
+            (ParamKey::OracleMaxConfBps, 0, Freeze),
+            (
+                ParamKey::OracleMaxConfBps,
+                limits::MIN_ORACLE_CONF_BPS as i64 - 1,
+                Freeze,
+            ),
+            (
+                ParamKey::OracleMaxConfBps,
+                b.max_oracle_conf_bps as i64 + 1,
+                Oob,
+            ),
+            (ParamKey::OracleMaxStalenessSecs, 0, Freeze),
+            (ParamKey::OracleMaxStalenessSecs, 9, Freeze),
+            (
+                ParamKey::OracleMaxStalenessSecs,
+                b.max_oracle_staleness_secs as i64 + 1,
+                Oob,
+            ),
+            (ParamKey::OracleMaxDeviationBps, 24, Freeze),
+            (ParamKey::OracleMinFeeds, 2, Freeze),
+            (ParamKey::OracleMinFeeds, 0, Oob),
+            (ParamKey::PriceBandBps, 24, Freeze),
+            (ParamKey::PriceBandBps, 49, Oob),
+            (ParamKey::MarkMaxMoveBps, 0, Freeze),
+            (ParamKey::MarkMaxMoveBps, 501, Oob),
+            (ParamKey::ImpactNotional, 0, Oob),
+        ];
+        for (key, v, want) in cases {
+            let got = fails_with(market_change(&c, &b, key, 0, v));
+            assert_eq!(got as u32, want as u32, "{key:?} = {v}");
+        }
+        // At the floors the guards still work, and the change waits.
+        let (n, wait) = market_change(&c, &b, ParamKey::OracleMaxStalenessSecs, 0, 10).unwrap();
+        assert!(wait);
+        assert_eq!(n.oracle.max_staleness_secs, 10);
+        let (_, wait) = market_change(&c, &b, ParamKey::MarkMaxMoveBps, 0, 1).unwrap();
+        assert!(wait);
+        // The bounds have the same floors.
+        for f in [
+            |b: &mut ParamBounds| b.max_oracle_conf_bps = 9,
+            |b: &mut ParamBounds| b.max_oracle_staleness_secs = 9,
+            |b: &mut ParamBounds| b.max_oracle_deviation_bps = 0,
+            |b: &mut ParamBounds| b.max_price_band_bps = 24,
+        ] {
+            let mut nb = default_bounds();
+            f(&mut nb);
+            let e = validate_bounds(&nb).unwrap_err();
+            assert_eq!(e, ErrorCode::ParamWouldFreeze.into());
+        }
+        let mut nb = default_bounds();
+        nb.min_price_band_bps = 24;
+        assert_eq!(
+            validate_bounds(&nb).unwrap_err(),
+            ErrorCode::ParamOutOfBounds.into()
+        );
     }
 
     #[test]
@@ -464,10 +582,10 @@ mod tests {
         f.reduce_only_coverage_bps = 25;
         f.coverage_hysteresis_bps = 25;
         f.tightened_im_multiplier_ppm = 1_500_000;
-        // A shorter cooldown loosens; a longer one tightens.
+        // A shorter cooldown loosens; a longer one traps stakers: both wait.
         assert!(insurance_change(&f, ParamKey::InsuranceUnstakeCooldownSecs, 3_600).unwrap());
         assert!(
-            !insurance_change(&f, ParamKey::InsuranceUnstakeCooldownSecs, 8 * 24 * 3600).unwrap()
+            insurance_change(&f, ParamKey::InsuranceUnstakeCooldownSecs, 8 * 24 * 3600).unwrap()
         );
         // Outside the hard limits.
         assert!(insurance_change(&f, ParamKey::InsuranceUnstakeCooldownSecs, 60).is_err());

@@ -74,6 +74,11 @@ pub struct PlaceOutcome {
     pub fills: u32,
     /// resting orders removed on the way (expired, out of band, own).
     pub cancelled_resting: u32,
+    /// resting orders the taker visited (filled or removed).
+    pub makers_walked: u32,
+    /// The worst order of a full side, evicted by this better one
+    /// (`book::insert_evicting`); its reservation is already released.
+    pub evicted: Option<Order>,
 }
 
 /// Lots a seat can trade on `side` without increasing its position.
@@ -274,6 +279,12 @@ pub fn trial_fill(
 /// Whether `match_taker` with this taker would fill at least one lot,
 /// computed without changing anything (the same skips, clipping and guard).
 pub fn would_fill(m: &MarketMut, t: &Taker, now: i64) -> Result<bool> {
+    would_fill_within(m, t, now, u32::MAX)
+}
+
+/// `would_fill` looking at no more than `max_makers` resting orders, as
+/// `match_taker_within` with the same bound would.
+pub fn would_fill_within(m: &MarketMut, t: &Taker, now: i64, max_makers: u32) -> Result<bool> {
     let header = &*m.header;
     let cfg = header.config;
     let (lo, hi) = band(&cfg, header.state.index_price)?;
@@ -282,7 +293,7 @@ pub fn would_fill(m: &MarketMut, t: &Taker, now: i64) -> Result<bool> {
         Side::Ask => (m.bids, header.num_bids),
     };
     let maker_side = t.side.opposite();
-    for maker in opp[..opp_n as usize].iter().rev() {
+    for maker in opp[..opp_n as usize].iter().rev().take(max_makers as usize) {
         if !t.side.crosses(t.limit, maker.price) {
             return Ok(false);
         }
@@ -336,6 +347,21 @@ pub fn match_taker(
     out: &mut PlaceOutcome,
     on_fill: &mut dyn FnMut(&Fill),
 ) -> Result<u64> {
+    match_taker_within(m, t, now, u32::MAX, out, on_fill)
+}
+
+/// `match_taker` that visits at most `max_makers` resting orders (each
+/// fill or clean-up counts one), so its compute is bounded whatever the
+/// book holds; it returns the lots left, like a thin book would. The
+/// waterfall's closes use it (`engine::liquidation::MAX_LIQUIDATION_MAKERS`).
+pub fn match_taker_within(
+    m: &mut MarketMut,
+    t: &Taker,
+    now: i64,
+    max_makers: u32,
+    out: &mut PlaceOutcome,
+    on_fill: &mut dyn FnMut(&Fill),
+) -> Result<u64> {
     let header = &mut *m.header;
     let seats = &mut *m.seats;
     let cfg = header.config;
@@ -350,7 +376,10 @@ pub fn match_taker(
     let mut remaining = t.lots;
     let taker_is_buy = t.side == Side::Bid;
     let maker_side = t.side.opposite();
-    while remaining > 0 && *opp_n > 0 {
+    let mut walked: u32 = 0;
+    while remaining > 0 && *opp_n > 0 && walked < max_makers {
+        walked += 1;
+        out.makers_walked = out.makers_walked.safe_add(1)?;
         let idx = *opp_n as usize - 1;
         let maker = opp[idx];
         if !t.side.crosses(limit, maker.price) {
@@ -495,6 +524,15 @@ pub fn place_order(
         lots = lots.min(reducible(&seats[taker_idx], p.side));
         require!(lots > 0, ErrorCode::ReduceOnlyWouldIncrease);
     }
+    // Minimum notional at the order's limit (market orders: the band
+    // edge), rounded down, against the trader. A reduce-only order that
+    // closes the whole position is always accepted: a trader can always
+    // reduce, however small the position.
+    let closes_all = reduce_only && lots == seats[taker_idx].base_lots.unsigned_abs() && lots > 0;
+    require!(
+        closes_all || margin::notional_floor(lots, limit, lpu)? >= cfg.min_order_notional,
+        ErrorCode::OrderNotionalTooSmall
+    );
 
     settle_funding(&mut seats[taker_idx], &mut header.state)?;
     let taker_before = seats[taker_idx];
@@ -528,9 +566,8 @@ pub fn place_order(
     }
     let rests = matches!(p.order_type, OrderType::Limit | OrderType::PostOnly);
     if remaining > 0 && rests {
-        let seat = &mut seats[taker_idx];
         require!(
-            seat.num_orders < MAX_ORDERS_PER_SEAT,
+            seats[taker_idx].num_orders < MAX_ORDERS_PER_SEAT,
             ErrorCode::TooManyOrders
         );
         let id = header.state.next_order_id;
@@ -557,7 +594,15 @@ pub fn place_order(
             Side::Bid => (&mut *m.bids, &mut header.num_bids),
             Side::Ask => (&mut *m.asks, &mut header.num_asks),
         };
-        book::insert(own_side, own_n, p.side, order)?;
+        // A full side takes a better order by evicting its worst one.
+        let (_, evicted) = book::insert_evicting(own_side, own_n, p.side, order)?;
+        if let Some(e) = evicted {
+            let es = &mut seats[e.seat as usize];
+            book::release(es, p.side, e.price, e.lots, e.lots, lpu)?;
+            es.num_orders = es.num_orders.safe_sub(1)?;
+            out.evicted = Some(e);
+        }
+        let seat = &mut seats[taker_idx];
         book::reserve(seat, p.side, limit, remaining, lpu)?;
         seat.num_orders = seat.num_orders.safe_add(1)?;
         out.order_id = id;
@@ -579,6 +624,7 @@ pub fn place_order(
     // Risk checks on the taker: only where its risk grew.
     let seat = &seats[taker_idx];
     let worst_after = worst_lots(seat)?;
+    let mut initial_ok = false;
     if worst_after > worst_before {
         require!(
             worst_after <= cfg.position_limit_lots,
@@ -587,9 +633,11 @@ pub fn place_order(
         let price = margin::risk_price(&header.state);
         let health = margin::initial_health(&cfg, &header.state, seat, price, im_multiplier_ppm)?;
         require!(health >= 0, ErrorCode::InsufficientInitialMargin);
+        initial_ok = true;
     }
-    // The solvency guard on the taker, at the mark after the order.
-    if out.fills > 0 || out.rested_lots > 0 {
+    // The solvency guard on the taker, at the mark after the order (a seat
+    // above its initial requirement is above maintenance: nothing to check).
+    if !initial_ok && (out.fills > 0 || out.rested_lots > 0) {
         guard::require_guarded(
             &cfg,
             &header.state,

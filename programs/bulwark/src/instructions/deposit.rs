@@ -34,12 +34,21 @@ impl MoveCollateral<'_> {
     /// holds at least Σ collateral + unswept fees. (Tokens sent to the vault
     /// directly make it hold more, never less.)
     pub fn check_vault(&mut self) -> Result<()> {
-        self.vault.reload()?;
-        let info = self.market.to_account_info();
+        Self::check_vault_of(&mut self.vault, &self.market)
+    }
+
+    /// The same check for any instruction that moves collateral out of
+    /// `vault` (evictions, keeper fees paid to a token account).
+    pub fn check_vault_of(
+        vault: &mut Account<'_, TokenAccount>,
+        market: &AccountLoader<'_, Market>,
+    ) -> Result<()> {
+        vault.reload()?;
+        let info = market.to_account_info();
         let data = info.try_borrow_data()?;
         let m = MarketRef::from_bytes(&data)?;
         require!(
-            self.vault.amount as i128 >= collateral::required_vault_balance(&m)?,
+            vault.amount as i128 >= collateral::required_vault_balance(&m)?,
             ErrorCode::InsufficientVaultBalance
         );
         Ok(())
@@ -57,7 +66,7 @@ pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let seat = collateral::find_or_claim_seat(&mut m, &owner)?;
+        let (seat, _) = collateral::find_or_claim_seat_for(&mut m, &owner, amount)?;
         collateral::deposit(&mut m, seat, amount)?;
         (seat, m.seats[seat].collateral)
     };

@@ -3,6 +3,7 @@ use crate::error::ErrorCode;
 use crate::math::QUOTE_DECIMALS;
 use crate::state::*;
 use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone)]
@@ -37,9 +38,74 @@ pub struct InitializeExchange<'info> {
     pub collateral_mint: Account<'info, Mint>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
+    /// The program's ProgramData account under the upgradeable loader: only
+    /// its upgrade authority may initialize the exchange (no front-run
+    /// between deployment and initialization).
+    /// CHECK: address, owner and contents are checked in `validate`.
+    pub program_data: UncheckedAccount<'info>,
+}
+
+/// The ProgramData address of this program under the BPF upgradeable loader.
+pub fn program_data_address() -> Pubkey {
+    bpf_loader_upgradeable::get_program_data_address(&crate::ID)
+}
+
+/// Bytes of the ProgramData header: the bincode `UpgradeableLoaderState`
+/// tag (u32 = 3), the deployment slot (u64) and the upgrade authority
+/// (`Option<Pubkey>`: a 1-byte tag, then 32 bytes).
+pub const PROGRAM_DATA_HEADER_LEN: usize = 4 + 8 + 1 + 32;
+const PROGRAM_DATA_TAG: u32 = 3;
+
+/// The upgrade authority stored in a ProgramData account's data (`None`
+/// for an immutable program or data that is not a ProgramData header).
+pub fn upgrade_authority(data: &[u8]) -> Option<Pubkey> {
+    if data.len() < PROGRAM_DATA_HEADER_LEN {
+        return None;
+    }
+    let tag = u32::from_le_bytes(data[0..4].try_into().ok()?);
+    if tag != PROGRAM_DATA_TAG || data[12] != 1 {
+        return None;
+    }
+    Some(Pubkey::new_from_array(data[13..45].try_into().ok()?))
+}
+
+/// A ProgramData header naming `authority` (test harnesses write it where
+/// no real deployment exists).
+pub fn program_data_header(authority: &Pubkey) -> Vec<u8> {
+    let mut d = Vec::with_capacity(PROGRAM_DATA_HEADER_LEN);
+    d.extend_from_slice(&PROGRAM_DATA_TAG.to_le_bytes());
+    d.extend_from_slice(&0u64.to_le_bytes());
+    d.push(1);
+    d.extend_from_slice(authority.as_ref());
+    d
+}
+
+impl InitializeExchange<'_> {
+    /// The signer must be the upgrade authority in this program's own
+    /// ProgramData account.
+    pub fn validate(&self) -> Result<()> {
+        let pd = &self.program_data;
+        require_keys_eq!(
+            pd.key(),
+            program_data_address(),
+            ErrorCode::WrongProgramData
+        );
+        require_keys_eq!(
+            *pd.owner,
+            bpf_loader_upgradeable::ID,
+            ErrorCode::WrongProgramData
+        );
+        let authority = upgrade_authority(&pd.try_borrow_data()?);
+        require!(
+            authority == Some(self.admin.key()),
+            ErrorCode::NotUpgradeAuthority
+        );
+        Ok(())
+    }
 }
 
 pub fn handler(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -> Result<()> {
+    ctx.accounts.validate()?;
     require!(
         ctx.accounts.collateral_mint.decimals == QUOTE_DECIMALS,
         ErrorCode::InvalidCollateralMint

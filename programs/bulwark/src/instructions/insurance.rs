@@ -7,7 +7,6 @@ use crate::error::ErrorCode;
 use crate::math::SafeMath;
 use crate::state::*;
 use anchor_lang::prelude::*;
-use anchor_lang::system_program::{create_account, CreateAccount};
 use anchor_lang::Discriminator;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
@@ -27,25 +26,22 @@ pub struct InitInsuranceLedger<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Anyone may create the ledger PDA (paying the full rent up front).
+/// Anyone may create the ledger PDA (paying the full rent up front, less
+/// whatever lamports the address already holds: anyone can send lamports
+/// to it first, which must not block its creation).
 pub fn init_insurance_ledger(ctx: Context<InitInsuranceLedger>) -> Result<()> {
     let rent = Rent::get()?.minimum_balance(InsuranceLedger::SPACE);
     let bump = ctx.bumps.ledger;
     let seeds: &[&[&[u8]]] = &[&[INSURANCE_LEDGER_SEED, &[bump]]];
-    create_account(
-        CpiContext::new_with_signer(
-            ctx.accounts.system_program.key(),
-            CreateAccount {
-                from: ctx.accounts.payer.to_account_info(),
-                to: ctx.accounts.ledger.to_account_info(),
-            },
-            seeds,
-        ),
+    super::pda::create_pda(
+        &ctx.accounts.payer.to_account_info(),
+        &ctx.accounts.ledger.to_account_info(),
+        &ctx.accounts.system_program.to_account_info(),
         rent,
-        MAX_GROWTH.min(InsuranceLedger::SPACE) as u64,
+        MAX_GROWTH.min(InsuranceLedger::SPACE),
         &crate::ID,
-    )?;
-    Ok(())
+        seeds,
+    )
 }
 
 #[derive(Accounts)]

@@ -69,5 +69,18 @@ pub fn handler(ctx: Context<TraderMarket>, params: OrderParams) -> Result<()> {
         filled_lots: out.filled_lots,
         rested_lots: out.rested_lots,
     });
+    if let Some(e) = out.evicted {
+        let lpu = m.header.config.base_lots_per_unit;
+        emit!(OrderEvicted {
+            market: market_key,
+            owner: m.seats[e.seat as usize].owner,
+            seat: e.seat,
+            order_id: e.order_id,
+            price: e.price,
+            lots: e.lots,
+            side: params.side as u8,
+            released_quote: crate::engine::book::reserved_quote(e.price, e.lots, lpu)?,
+        });
+    }
     Ok(())
 }

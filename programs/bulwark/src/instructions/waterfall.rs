@@ -10,8 +10,12 @@ use crate::state::*;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-/// Liquidation and takeover: the keeper signs and must own a seat in the
-/// market (its fee share is credited there).
+/// Liquidation and takeover. The keeper signs; it needs no seat to
+/// liquidate: its fee share goes to its seat if it has one, else to
+/// `keeper_token` if named (a collateral token account the keeper owns,
+/// paid from the market vault by the exchange PDA), else it stays with the
+/// insurance fund's share. A takeover needs the keeper's seat (the keeper
+/// takes the position): without one it fails `SeatNotFound`.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -23,22 +27,82 @@ pub struct Liquidate<'info> {
         constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
     )]
     pub market: AccountLoader<'info, Market>,
+    #[account(mut, address = market.load()?.vault @ ErrorCode::WrongVault)]
+    pub vault: Account<'info, TokenAccount>,
+    /// The seatless keeper's collateral token account for its fee share.
+    #[account(mut)]
+    pub keeper_token: Option<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
 }
 
 pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let keeper = ctx.accounts.keeper.key();
     let market_key = ctx.accounts.market.key();
-    let (out, mark) = {
+    if let Some(t) = &ctx.accounts.keeper_token {
+        require!(
+            t.mint == ctx.accounts.exchange.load()?.collateral_mint && t.owner == keeper,
+            ErrorCode::WrongKeeperAccount
+        );
+    }
+    let (out, mark, payee, lots_left) = {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
         let target = collateral::seat_of(m.seats, &trader)?;
-        let k = collateral::seat_of(m.seats, &keeper)?;
+        let payee = match collateral::find_seat(m.seats, &keeper) {
+            Some(k) => liquidation::KeeperPayee::Seat(k),
+            None if ctx.accounts.keeper_token.is_some() => liquidation::KeeperPayee::Account,
+            None => liquidation::KeeperPayee::Insurance,
+        };
         let mut fills: u32 = 0;
-        let out = liquidation::liquidate(&mut m, target, k, now, &mut |_: &Fill| fills += 1)?;
-        (out, m.header.state.mark_price)
+        let out =
+            liquidation::liquidate_for(&mut m, target, payee, now, &mut |_: &Fill| fills += 1)?;
+        let lots_left = m.seats[target].base_lots.unsigned_abs();
+        (out, m.header.state.mark_price, payee, lots_left)
     };
+    if !matches!(payee, liquidation::KeeperPayee::Seat(_)) {
+        let to = match (payee, &ctx.accounts.keeper_token) {
+            (liquidation::KeeperPayee::Account, Some(t)) => {
+                if out.keeper_fee > 0 {
+                    let bump = ctx.accounts.exchange.load()?.bump;
+                    let seeds: &[&[&[u8]]] = &[&[EXCHANGE_SEED, &[bump]]];
+                    token::transfer(
+                        CpiContext::new_with_signer(
+                            ctx.accounts.token_program.key(),
+                            Transfer {
+                                from: ctx.accounts.vault.to_account_info(),
+                                to: t.to_account_info(),
+                                authority: ctx.accounts.exchange.to_account_info(),
+                            },
+                            seeds,
+                        ),
+                        out.keeper_fee,
+                    )?;
+                }
+                t.key()
+            }
+            _ => Pubkey::default(),
+        };
+        crate::instructions::deposit::MoveCollateral::check_vault_of(
+            &mut ctx.accounts.vault,
+            &ctx.accounts.market,
+        )?;
+        emit_cpi!(KeeperFeePaid {
+            market: market_key,
+            keeper,
+            to,
+            amount: out.keeper_fee,
+        });
+    }
+    if out.walk_bounded {
+        emit_cpi!(LiquidationWalkBounded {
+            market: market_key,
+            trader,
+            makers: out.makers_walked,
+            lots_left,
+        });
+    }
     emit_cpi!(LiquidationEvent {
         market: market_key,
         trader,

@@ -44,6 +44,20 @@ pub mod limits {
     pub const MIN_MAKER_FEE_PPM: i32 = -500;
     /// Oracle prices older than this are never accepted: 5 minutes.
     pub const MAX_ORACLE_STALENESS_SECS: u32 = 300;
+    /// Freeze floors: no guard may be set so tight that it rejects every
+    /// real feed (a market whose index cannot refresh can neither be
+    /// liquidated nor let an exposed seat withdraw). A value below a floor
+    /// fails with `ParamWouldFreeze`, in markets and in the exchange's
+    /// bounds alike, when set, queued and applied.
+    /// Staleness: a feed may be at least 10 s old (Pyth publishes every
+    /// 0.4 s; a 10 s window survives a congested slot or two).
+    pub const MIN_ORACLE_STALENESS_SECS: u32 = 10;
+    /// Confidence: an interval of 0.1 % of price is always accepted.
+    pub const MIN_ORACLE_CONF_BPS: u32 = 10;
+    /// Deviation from the median: feeds within 0.25 % are never dropped.
+    pub const MIN_ORACLE_DEVIATION_BPS: u32 = 25;
+    /// Price band: orders and fills may always be within 0.25 % of the index.
+    pub const MIN_PRICE_BAND_BPS: u32 = 25;
     /// Oracle confidence wider than 5 % of price is never accepted.
     pub const MAX_ORACLE_CONF_BPS: u32 = 500;
     /// Feeds further than 10 % from the median are always dropped.
@@ -69,4 +83,8 @@ pub mod limits {
     /// Tightened initial margin: between 1x and 5x.
     pub const MIN_TIGHTENED_IM_MULTIPLIER_PPM: u32 = 1_000_000;
     pub const MAX_TIGHTENED_IM_MULTIPLIER_PPM: u32 = 5_000_000;
+    /// Seat minimum at most 10,000 USD (quote atoms) and order minimum at
+    /// most 1,000 USD: a stolen admin key cannot price traders out.
+    pub const MAX_MIN_SEAT_COLLATERAL: u64 = 10_000_000_000;
+    pub const MAX_MIN_ORDER_NOTIONAL: u64 = 1_000_000_000;
 }

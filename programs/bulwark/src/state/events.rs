@@ -49,6 +49,37 @@ pub struct SeatReleased {
     pub seat: u32,
 }
 
+/// A dust seat freed by anyone (`evict_seat`); its collateral went back to
+/// its owner's token account.
+#[event]
+pub struct SeatEvicted {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    pub seat: u32,
+    /// who called `evict_seat`.
+    pub caller: Pubkey,
+    /// quote atoms returned to the owner.
+    pub returned: u64,
+}
+
+/// A resting order evicted from a full book side by a better one.
+#[event]
+pub struct OrderEvicted {
+    pub market: Pubkey,
+    /// owner of the evicted order's seat.
+    pub owner: Pubkey,
+    pub seat: u32,
+    pub order_id: u64,
+    /// price units.
+    pub price: u64,
+    /// base lots that were open.
+    pub lots: u64,
+    /// 0 = bid, 1 = ask.
+    pub side: u8,
+    /// quote atoms of reservation released on the evicted seat.
+    pub released_quote: u64,
+}
+
 #[event]
 pub struct MarketStatusChanged {
     pub market: Pubkey,
@@ -187,6 +218,32 @@ pub struct LiquidationEvent {
     pub keeper_fee: u64,
     pub insurance_fee: u64,
     pub bankrupt_after: bool,
+}
+
+/// Where a liquidation paid the keeper's fee share when the keeper has no
+/// seat (`LiquidationEvent` itself is unchanged: its schema is ABI).
+#[event]
+pub struct KeeperFeePaid {
+    pub market: Pubkey,
+    pub keeper: Pubkey,
+    /// the keeper's collateral token account, or the default key when the
+    /// keeper named none and the share went to the insurance fund.
+    pub to: Pubkey,
+    /// quote atoms.
+    pub amount: u64,
+}
+
+/// A liquidation's close stopped at `MAX_LIQUIDATION_MAKERS` resting
+/// orders with lots left to close: the seat stays liquidatable if still
+/// unhealthy, and the next call continues down the book.
+#[event]
+pub struct LiquidationWalkBounded {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    /// resting orders the close visited (filled or cleaned up).
+    pub makers: u32,
+    /// base lots of the target still open after the close.
+    pub lots_left: u64,
 }
 
 #[event]
@@ -357,4 +414,41 @@ pub struct TighteningChanged {
     pub new_level: u8,
     /// bps of open-interest notional.
     pub coverage_bps: u64,
+}
+
+/// A key change queued behind the timelock (`propose_admin`,
+/// `queue_key_change`).
+#[event]
+pub struct KeyChangeQueued {
+    /// `KeyKind` as u8.
+    pub kind: u8,
+    /// the market for a feed change, else the default key.
+    pub target: Pubkey,
+    /// feed index for a feed change, else 0.
+    pub index: u8,
+    pub old_key: Pubkey,
+    pub new_key: Pubkey,
+    /// unix seconds from which it may be applied (or accepted).
+    pub eta: i64,
+}
+
+/// A key change applied (`apply_key_change`, `accept_admin`).
+#[event]
+pub struct KeyChanged {
+    /// `KeyKind` as u8.
+    pub kind: u8,
+    pub target: Pubkey,
+    pub index: u8,
+    pub old_key: Pubkey,
+    pub new_key: Pubkey,
+}
+
+/// A pending key change withdrawn by the admin (`cancel_key_change`).
+#[event]
+pub struct KeyChangeCancelled {
+    /// `KeyKind` as u8.
+    pub kind: u8,
+    pub target: Pubkey,
+    pub index: u8,
+    pub new_key: Pubkey,
 }

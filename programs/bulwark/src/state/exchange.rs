@@ -81,6 +81,61 @@ pub struct PendingChange {
 }
 const_assert_eq!(core::mem::size_of::<PendingChange>(), 64);
 
+/// Which key a [`PendingKeyChange`] replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum KeyKind {
+    /// `Exchange::admin`: proposed by the admin (`propose_admin`), completed
+    /// by the new key itself (`accept_admin`) after the timelock.
+    Admin = 0,
+    /// `Exchange::treasury`: must be a token account of the collateral mint
+    /// when applied.
+    Treasury = 1,
+    /// `Exchange::pyth_program`: the owner every feed must have.
+    PythProgram = 2,
+    /// `market.config.oracle.feeds[index]` of the market `target`: the new
+    /// feed must pass every oracle check of `refresh_prices` when applied.
+    Feed = 3,
+}
+
+impl TryFrom<u8> for KeyKind {
+    type Error = anchor_lang::error::Error;
+    fn try_from(v: u8) -> Result<Self> {
+        Ok(match v {
+            0 => KeyKind::Admin,
+            1 => KeyKind::Treasury,
+            2 => KeyKind::PythProgram,
+            3 => KeyKind::Feed,
+            _ => return err!(crate::error::ErrorCode::UnknownParam),
+        })
+    }
+}
+
+/// A key change waiting behind the timelock. One at a time: queuing
+/// another while `active` fails with `KeyChangePending` (apply or cancel
+/// it first). Key changes are rare and each must be watched by traders, so
+/// one slot keeps the account size and the review simple.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PendingKeyChange {
+    /// The market for `KeyKind::Feed`, else the default key.
+    pub target: Pubkey,
+    /// The key that takes over.
+    pub new_key: Pubkey,
+    /// unix seconds when it was queued.
+    pub queued_at: i64,
+    /// unix seconds from which it may be applied / accepted.
+    pub eta: i64,
+    /// `KeyKind` as u8.
+    pub kind: u8,
+    /// feed index for `KeyKind::Feed`, else 0.
+    pub index: u8,
+    /// 1 when a change is pending.
+    pub active: u8,
+    pub padding: [u8; 5],
+}
+const_assert_eq!(core::mem::size_of::<PendingKeyChange>(), 88);
+
 #[account(zero_copy)]
 #[derive(Debug)]
 pub struct Exchange {
@@ -108,7 +163,11 @@ pub struct Exchange {
     pub pending: [PendingChange; MAX_PENDING_CHANGES],
     /// Token account (collateral mint) receiving the treasury's fee share.
     pub treasury: Pubkey,
-    pub reserved: [u8; 96],
+    /// The one pending key change (admin, treasury, Pyth program or a
+    /// market's feed); carved out of what were reserved bytes, so the
+    /// account keeps its size.
+    pub pending_key: PendingKeyChange,
+    pub reserved: [u8; 8],
 }
 const_assert_eq!(
     core::mem::size_of::<Exchange>(),

@@ -147,7 +147,15 @@ pub struct MarketConfig {
     /// bps of the index; the most one update may move the basis average.
     pub mark_max_move_bps: u32,
     pub padding2: [u8; 4],
-    pub reserved: [u8; 48],
+    /// quote atoms; the least collateral a deposit that claims a new seat
+    /// must bring. A flat seat with no orders below it may be evicted by
+    /// anyone (`evict_seat`), its collateral returned to its owner.
+    pub min_seat_collateral: u64,
+    /// quote atoms; the least notional of an order at its price (market
+    /// orders at the band edge). A reduce-only order that closes a whole
+    /// position smaller than this is still accepted.
+    pub min_order_notional: u64,
+    pub reserved: [u8; 32],
 }
 const_assert_eq!(
     core::mem::size_of::<MarketConfig>(),
