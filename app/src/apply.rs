@@ -191,6 +191,19 @@ pub async fn apply_config<C: Chain>(
                     client::associated_token_address(&admin_key, &mint)
                 }
             };
+            // Only the program's upgrade authority may initialize: the
+            // program's real ProgramData account (on the embedded chain, the
+            // one `EmbeddedChain::start` writes) must name this keypair.
+            let program_data = ix::program_data_address();
+            let authority = chain.account(&program_data).await.and_then(|a| {
+                bulwark::instructions::initialize_exchange::upgrade_authority(&a.data)
+            });
+            if authority != Some(admin_key) {
+                return Err(format!(
+                    "initialize_exchange needs the program's upgrade authority: program data                      {program_data} names {}, not {admin_key} (deploy with this keypair as                      upgrade authority, or sign with the authority and rotate the admin later                      with propose_admin / accept_admin)",
+                    authority.map_or("no upgrade authority".to_string(), |k| k.to_string())
+                ));
+            }
             let args = InitializeExchangeArgs {
                 treasury,
                 pyth_program,
