@@ -245,10 +245,30 @@ pub fn auto_deleverage(
     if seat.num_orders > 0 {
         trade::cancel(m, target, trade::CancelWhich::All)?;
     }
-    require!(
-        equity == 0 || super::cover::cover_exhausted(m, target, cover_available, now)?,
-        ErrorCode::InsuranceMustCoverFirst
-    );
+    if equity == 0 {
+        // Nothing to pay: ADL only where the book cannot take the position
+        // at its bankruptcy price (the mark) — otherwise `liquidate` closes
+        // it there, and no profitable trader is deleveraged for nothing.
+        let pb = super::liquidation::bankruptcy_price(&cfg, &m.header.state, &m.seats[target])?
+            .unwrap_or(mark);
+        let close = trade::Taker {
+            seat: target,
+            side: if seat.base_lots > 0 {
+                super::book::Side::Ask
+            } else {
+                super::book::Side::Bid
+            },
+            limit: pb,
+            lots: seat.base_lots.unsigned_abs(),
+            fees: FeeRates::NONE,
+        };
+        require!(!trade::would_fill(m, &close, now)?, ErrorCode::NotBankrupt);
+    } else {
+        require!(
+            super::cover::cover_exhausted(m, target, cover_available, now)?,
+            ErrorCode::InsuranceMustCoverFirst
+        );
+    }
     let target_long = seat.base_lots > 0;
     let opposite = if target_long { 1 } else { 0 };
     let socialized_mode = WaterfallMode::try_from(cfg.waterfall_mode)? == WaterfallMode::Socialized;
