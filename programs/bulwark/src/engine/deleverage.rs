@@ -262,7 +262,12 @@ pub fn auto_deleverage(
             lots: seat.base_lots.unsigned_abs(),
             fees: FeeRates::NONE,
         };
-        require!(!trade::would_fill(m, &close, now)?, ErrorCode::NotBankrupt);
+        // (The same bounded walk a liquidation makes.)
+        let max = super::liquidation::MAX_LIQUIDATION_MAKERS;
+        require!(
+            !trade::would_fill_within(m, &close, now, max)?,
+            ErrorCode::NotBankrupt
+        );
     } else {
         require!(
             super::cover::cover_exhausted(m, target, cover_available, now)?,
