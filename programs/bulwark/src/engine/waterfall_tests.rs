@@ -346,3 +346,43 @@ fn socialized_loss_spreads_the_deficit_over_the_side() {
     assert_eq!(e.coll(3), usd(20_000) as i64);
     e.check();
 }
+
+/// A seat at exactly zero equity owes nothing: ADL may close it only where
+/// the book cannot take it at its bankruptcy price (the mark); otherwise it
+/// is liquidated there and no profitable trader is deleveraged for nothing.
+#[test]
+fn adl_at_zero_equity_only_without_a_book() {
+    // 0 = A long 15,000 lots at 100 with 1,500 (equity 0 at 90),
+    // 1 = B short, 2 = C bidder, 3 = keeper.
+    let mut e = Env::new(cfg(), &[usd(1_500), usd(10_000), usd(100_000), usd(1_000)]);
+    e.order(1, Side::Ask, OrderType::Limit, 100.0, 15_000);
+    e.order(0, Side::Bid, OrderType::ImmediateOrCancel, 100.0, 15_000);
+    e.price(90.0);
+    // Bankruptcy price (15,000 − 1,500) / 150 = 90: the mark.
+    let seat = e.b.view_ref().seats[0];
+    let pb = liquidation::bankruptcy_price(
+        &e.b.view_ref().header.config,
+        &e.b.view_ref().header.state,
+        &seat,
+    )
+    .unwrap();
+    assert_eq!(pb, Some(px(90.0)));
+    // C bids at 90: the book takes A, so ADL is refused.
+    e.order(2, Side::Bid, OrderType::Limit, 90.0, 15_000);
+    assert_eq!(
+        code(adl::auto_deleverage(
+            &mut e.b.view(),
+            0,
+            0,
+            NOW,
+            &mut |_| {}
+        )),
+        u32::from(ErrorCode::NotBankrupt)
+    );
+    trade::cancel(&mut e.b.view(), 2, trade::CancelWhich::All).unwrap();
+    // Without it, ADL closes A at the mark against B, charging nothing.
+    let out = adl::auto_deleverage(&mut e.b.view(), 0, 0, NOW, &mut |_| {}).unwrap();
+    assert_eq!((out.lots, out.deficit, out.charged), (15_000, 0, 0));
+    assert_eq!((e.base(0), e.coll(0), e.base(1)), (0, 0, 0));
+    e.check();
+}
