@@ -53,27 +53,29 @@ async fn bootstrap_is_idempotent_and_applies_insurance_parameters() {
     eth.oracle.feeds[0].name = "pyth-eth-usd".into();
     eth.oracle.feeds[0].initial_price_usd = 3_000.0;
     cfg.markets.push(eth);
-    // Insurance parameters: a longer cooldown tightens (set at once), a
-    // lower tightening threshold loosens (queued behind the timelock).
-    cfg.insurance =
-        Some(toml::from_str("unstake_cooldown_secs = 1209600\ntighten_coverage_bps = 50").unwrap());
+    // Insurance parameters: a higher tightening threshold only raises
+    // initial margin (set at once); a longer cooldown traps stakers who
+    // asked to leave, so since issue 10 it waits behind the timelock.
+    cfg.insurance = Some(
+        toml::from_str("unstake_cooldown_secs = 1209600\ntighten_coverage_bps = 150").unwrap(),
+    );
     let third = apply_config(&mut chain, &admin, &cfg, opts).await.unwrap();
     assert_eq!(status(&third, "market BTC-PERP"), "exists");
     assert_eq!(status(&third, "market ETH-PERP"), "created");
     assert_eq!(
         status(&third, "insurance InsuranceUnstakeCooldownSecs"),
-        "set"
+        "queued"
     );
     assert_eq!(
         status(&third, "insurance InsuranceTightenCoverageBps"),
-        "queued"
+        "set"
     );
     let fund = client::insurance_fund(&mut chain).await.unwrap();
-    assert_eq!(fund.unstake_cooldown_secs, 1_209_600);
+    assert_eq!(fund.tighten_coverage_bps, 150);
     let fourth = apply_config(&mut chain, &admin, &cfg, opts).await.unwrap();
     assert_eq!(fourth.changes(), 0, "{:?}", fourth.steps);
     assert_eq!(
-        status(&fourth, "insurance InsuranceTightenCoverageBps"),
+        status(&fourth, "insurance InsuranceUnstakeCooldownSecs"),
         "already queued"
     );
     let markets = client::list_markets(&mut chain).await;

@@ -61,17 +61,25 @@ pub(super) async fn admin_margin_rug(
         ));
     }
     let raised = send_as(sim, &rug, None).await;
-    sim.log(format!("admin raises maintenance margin to 99 %: {raised:?}"));
+    sim.log(format!(
+        "admin raises maintenance margin to 99 %: {raised:?}"
+    ));
     let trader = sim.traders[long].kp.pubkey();
     let k = sim.traders[keeper].kp.pubkey();
-    let take = send(sim, &[refresh(sim), ix::takeover(&k, &market, &trader)], Some(keeper)).await;
+    let take = send(
+        sim,
+        &[refresh(sim), ix::takeover(&k, &market, &trader)],
+        Some(keeper),
+    )
+    .await;
     sim.log(format!("admin's keeper takes the long over: {take:?}"));
 
     let after = seat(sim, long).await?;
     let c1 = config(sim).await?;
     let intact = (after.base_lots, after.entry_cost, after.collateral)
         == (before.base_lots, before.entry_cost, before.collateral);
-    let mm_unchanged = (0..n as usize).all(|i| c1.tiers[i].maint_margin_ppm == c0.tiers[i].maint_margin_ppm);
+    let mm_unchanged =
+        (0..n as usize).all(|i| c1.tiers[i].maint_margin_ppm == c0.tiers[i].maint_margin_ppm);
     let blocked = raised.is_err() && take.is_err() && intact && mm_unchanged;
     Ok(Verdict {
         blocked,
@@ -86,7 +94,8 @@ pub(super) async fn admin_margin_rug(
              collateral {:.2} USD (was {:.2}); tier 0 maintenance {} ppm",
             match &raised {
                 Ok(()) => "applied at once".to_string(),
-                Err(e) => format!("was refused ({e}: maintenance margin up waits behind the timelock)"),
+                Err(e) =>
+                    format!("was refused ({e}: maintenance margin up waits behind the timelock)"),
             },
             match &take {
                 Ok(()) => "succeeded".to_string(),
@@ -111,14 +120,21 @@ pub(super) async fn oracle_freeze(sim: &mut Sim, cfg: &BootstrapConfig) -> Resul
     let admin = sim.chain.payer_pubkey();
     let market = sim.market();
     let key = ParamKey::OracleMaxConfBps;
-    let set = send_as(sim, &[ix::set_param(&admin, Some(&market), key, 0, 0)], None).await;
+    let set = send_as(
+        sim,
+        &[ix::set_param(&admin, Some(&market), key, 0, 0)],
+        None,
+    )
+    .await;
     let queued = send_as(
         sim,
         &[ix::queue_param_change(&admin, Some(&market), key, 0, 0)],
         None,
     )
     .await;
-    sim.log(format!("admin sets max_conf_bps = 0: {set:?}; queues it: {queued:?}"));
+    sim.log(format!(
+        "admin sets max_conf_bps = 0: {set:?}; queues it: {queued:?}"
+    ));
     // Time passes and prices move: the market must still refresh.
     sim.step += 1;
     let refreshed = sim.set_price(START_USD * 0.99, 30).await;
@@ -146,7 +162,11 @@ pub(super) async fn oracle_freeze(sim: &mut Sim, cfg: &BootstrapConfig) -> Resul
             },
             c1.oracle.max_conf_bps,
             bulwark::math::limits::MIN_ORACLE_CONF_BPS,
-            if refreshed.is_ok() { "still works" } else { "fails" },
+            if refreshed.is_ok() {
+                "still works"
+            } else {
+                "fails"
+            },
         ),
     })
 }
@@ -218,7 +238,11 @@ pub(super) async fn init_frontrun(sim: &mut Sim, cfg: &BootstrapConfig) -> Resul
                 ),
             },
             ex.admin,
-            if ex.admin == operator { "the operator" } else { "the attacker" },
+            if ex.admin == operator {
+                "the operator"
+            } else {
+                "the attacker"
+            },
             ex.pyth_program,
         ),
     })

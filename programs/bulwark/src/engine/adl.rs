@@ -23,7 +23,6 @@
 //!    counterparties' side, pro rata to size, through the side's loss index
 //!    (O(1)); if no position is left there, it falls back to the ADL charge.
 
-use super::margin;
 use super::position::side_index;
 use crate::math::{Cast, SafeMath, PPM};
 use crate::state::{MarketConfig, MarketMut, MarketState, Seat};
@@ -417,7 +416,7 @@ pub use super::deleverage::{auto_deleverage, AdlOutcome};
 /// its side's ranking (5 = first to be deleveraged), from chain data.
 #[cfg(not(target_os = "solana"))]
 pub fn adl_quantiles(m: &crate::state::MarketRef) -> Result<Vec<(usize, u8)>> {
-    let mark = margin::risk_price(&m.header.state);
+    let mark = super::margin::risk_price(&m.header.state);
     let mut out = Vec::new();
     for side in 0..2 {
         let mut ranked: Vec<(usize, RankInputs)> = Vec::new();

@@ -296,23 +296,12 @@ fn run(seed: u64, steps: usize, socialized: bool) -> Counts {
                     1 | 2 => rng.below(1_001) as i64 - 500,
                     _ => rng.below(101) as i64 - 50,
                 };
-                let m = b.view();
+                let mut m = b.view();
                 let p = m.header.state.index_price as i64;
                 mark::accrue_twap(&mut m.header.state, now).unwrap();
                 m.header.state.index_price = (p + p * bps / 10_000).max(1_000_000) as u64;
                 m.header.state.index_publish_ts = now;
-                let cfg = m.header.config;
-                let mid = mark::impact_mid(
-                    &cfg,
-                    m.header.state.index_price,
-                    m.bids,
-                    m.header.num_bids,
-                    m.asks,
-                    m.header.num_asks,
-                    now,
-                )
-                .unwrap();
-                mark::update_mark(&cfg, &mut m.header.state, mid, now).unwrap();
+                mark::mark_from_book(&mut m, now).unwrap();
             }
             // The waterfall, called by anyone on anyone.
             60..=69 => {

@@ -36,7 +36,7 @@
 
 use crate::error::ErrorCode;
 use crate::math::{Cast, SafeMath, BPS, FUNDING_PRECISION, PPM};
-use crate::state::{MarketConfig, MarketState, Order};
+use crate::state::{MarketConfig, MarketMut, MarketState, Order};
 use anchor_lang::prelude::*;
 
 /// [lower, upper] of the band around `index`, in price units.
@@ -133,6 +133,22 @@ pub fn impact_mid(
         return Ok(None);
     };
     Ok(Some(((b as u128 + a as u128) / 2).cast()?))
+}
+
+/// The mark update every path makes (orders, `refresh_prices`): the
+/// market's own impact mid as the sample.
+pub fn mark_from_book(m: &mut MarketMut, now: i64) -> Result<()> {
+    let cfg = m.header.config;
+    let mid = impact_mid(
+        &cfg,
+        m.header.state.index_price,
+        m.bids,
+        m.header.num_bids,
+        m.asks,
+        m.header.num_asks,
+        now,
+    )?;
+    update_mark(&cfg, &mut m.header.state, mid, now)
 }
 
 /// Folds the last basis sample into the EMA for the time it held, stores

@@ -152,7 +152,7 @@ fn run(seed: u64, steps: usize) -> (usize, usize) {
             80..=91 => {
                 // Price move: usually small, sometimes a gap.
                 now += 1 + rng.below(120) as i64;
-                let m = b.view();
+                let mut m = b.view();
                 let idx = m.header.state.index_price as i64;
                 let bps = if rng.below(20) == 0 {
                     rng.below(1_600) as i64 - 800
@@ -162,18 +162,7 @@ fn run(seed: u64, steps: usize) -> (usize, usize) {
                 mark::accrue_twap(&mut m.header.state, now).unwrap();
                 m.header.state.index_price = (idx + idx * bps / 10_000).max(1_000_000) as u64;
                 m.header.state.index_publish_ts = now;
-                let cfg = m.header.config;
-                let mid = mark::impact_mid(
-                    &cfg,
-                    m.header.state.index_price,
-                    m.bids,
-                    m.header.num_bids,
-                    m.asks,
-                    m.header.num_asks,
-                    now,
-                )
-                .unwrap();
-                mark::update_mark(&cfg, &mut m.header.state, mid, now).unwrap();
+                mark::mark_from_book(&mut m, now).unwrap();
             }
             92..=95 => {
                 now += 1_800;

@@ -6,7 +6,7 @@
 use super::book::{self, Side};
 use super::guard;
 use super::margin;
-use super::mark::{band, impact_mid, update_mark, within_band};
+use super::mark::{band, within_band};
 use super::position::{add_collateral, apply_fill, settle_funding};
 use crate::error::ErrorCode;
 use crate::math::{Cast, SafeDivCeil, SafeMath, MAX_ORDERS_PER_SEAT, PPM};
@@ -610,16 +610,9 @@ pub fn place_order(
     }
 
     // Mark follows the book.
-    let mid = impact_mid(
-        &cfg,
-        header.state.index_price,
-        m.bids,
-        header.num_bids,
-        m.asks,
-        header.num_asks,
-        now,
-    )?;
-    update_mark(&cfg, &mut header.state, mid, now)?;
+    super::mark::mark_from_book(m, now)?;
+    let header = &mut *m.header;
+    let seats = &mut *m.seats;
 
     // Risk checks on the taker: only where its risk grew.
     let seat = &seats[taker_idx];

@@ -35,17 +35,8 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
     m.header.state.index_publish_ts = index.publish_ts;
     m.header.state.index_updated_ts = now;
     m.header.state.index_feeds_used = index.feeds_used;
-    let cfg = m.header.config;
-    let mid = mark::impact_mid(
-        &cfg,
-        index.price,
-        m.bids,
-        m.header.num_bids,
-        m.asks,
-        m.header.num_asks,
-        now,
-    )?;
-    mark::update_mark(&cfg, &mut m.header.state, mid, now)?;
+    let mut m = m;
+    mark::mark_from_book(&mut m, now)?;
     emit!(IndexUpdated {
         market: ctx.accounts.market.key(),
         index_price: index.price,
