@@ -27,6 +27,7 @@ const MUST_BE_BLOCKED: &[&str] = &[
     "liquidation-compute-wall",
     "admin-margin-rug",
     "oracle-freeze",
+    "pause-then-liquidate",
     "init-frontrun",
 ];
 

@@ -10,6 +10,7 @@
 mod griefing;
 mod insurance;
 mod operator;
+mod pause;
 mod prefund;
 mod trading;
 mod waterfall;
@@ -48,6 +49,7 @@ pub const ATTACK_IDS: &[&str] = &[
     "admin-margin-rug",
     "oracle-freeze",
     "init-frontrun",
+    "pause-then-liquidate",
 ];
 
 /// Index price every attack starts from (USD).
@@ -85,6 +87,7 @@ pub(super) async fn run(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<(), Stri
             "admin-margin-rug" => operator::admin_margin_rug(sim, cfg).await,
             "oracle-freeze" => operator::oracle_freeze(sim, cfg).await,
             "init-frontrun" => operator::init_frontrun(sim, cfg).await,
+            "pause-then-liquidate" => pause::pause_then_liquidate(sim, cfg).await,
             other => Err(format!("unknown attack {other}")),
         };
         // A setup that no longer works is reported, not taken for a block.
