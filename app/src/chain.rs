@@ -26,6 +26,39 @@ fn bulwark_entry(
     bulwark::entry(program_id, accounts, data)
 }
 
+/// `RUST_LOG` when it is unset: solana-program-test's default filter logs
+/// every instruction at debug level (`solana_runtime::message_processor`),
+/// which buries a run's own output.
+pub const DEFAULT_RUST_LOG: &str = "error";
+
+/// `RUST_LOG` that shows the program's logs (`Program log: …`, `Program …
+/// invoke`) and otherwise only errors: what `simulate --verbose` uses when
+/// `RUST_LOG` is unset.
+pub const VERBOSE_RUST_LOG: &str = "error,solana_runtime::message_processor::stable_log=debug";
+
+/// Sets `RUST_LOG` to [`DEFAULT_RUST_LOG`] unless it is set, once per
+/// process, before the first chain starts (program-test reads it when it
+/// installs its logger). The embedded chain, the CLI and the test harnesses
+/// call it; set `RUST_LOG` (e.g. `RUST_LOG=debug`) to see the runtime's logs.
+pub fn quiet_logs_by_default() {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", DEFAULT_RUST_LOG);
+        }
+    });
+}
+
+/// Whether `RUST_LOG` asks for the program's logs (it enables `debug` or
+/// `trace` for something, e.g. `RUST_LOG=debug` or
+/// `RUST_LOG=solana_runtime::message_processor=debug`).
+pub fn rust_log_wants_program_logs() -> bool {
+    std::env::var("RUST_LOG").is_ok_and(|v| {
+        let v = v.to_ascii_lowercase();
+        v.contains("debug") || v.contains("trace")
+    })
+}
+
 /// Compute-unit limit for one transaction in the embedded chain.
 pub const DEFAULT_CU_LIMIT: u64 = 1_400_000;
 
@@ -52,7 +85,11 @@ impl std::fmt::Display for TxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TxError::Custom { index, code } => {
-                write!(f, "instruction {index} failed with custom error {code}")
+                write!(
+                    f,
+                    "instruction {index} failed: error {}",
+                    crate::client::error_label(*code)
+                )
             }
             TxError::Other(s) => write!(f, "{s}"),
         }
@@ -129,6 +166,7 @@ impl EmbeddedChain {
     /// above Solana's 1.4M lets a benchmark measure an instruction that
     /// would not fit one real transaction (and say by how much).
     pub async fn start_with_cu_limit(accounts: Vec<(Pubkey, Account)>, cu_limit: u64) -> Self {
+        quiet_logs_by_default();
         let sbf =
             std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some();
         let mut pt = ProgramTest::new("bulwark", bulwark::ID, processor!(bulwark_entry));

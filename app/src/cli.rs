@@ -84,6 +84,10 @@ pub(crate) enum Cmd {
         /// No progress lines on stderr.
         #[arg(long)]
         quiet: bool,
+        /// Also print the program's logs (`Instruction: …`, `AnchorError
+        /// …`) on stderr; they are also shown when RUST_LOG enables debug.
+        #[arg(long, short = 'v')]
+        verbose: bool,
     },
     /// Run the keeper bot: liquidation, takeover, insurance cover, ADL,
     /// funding, fee sweeps, tightening and insurance audits.

@@ -152,8 +152,19 @@ pub fn ledger_entries_from_cpi(payloads: &[Vec<u8>]) -> Vec<bulwark::state::Insu
         .collect()
 }
 
-/// `(name, message)` of a program error code, from the committed IDL.
+/// `(name, message)` of an error code: the program's own errors
+/// (`bulwark::error::ErrorCode`, `6000 + variant`) from the committed IDL,
+/// and Anchor's framework errors (`anchor_lang::error::ErrorCode`, below
+/// 6000) from Anchor itself.
 pub fn error_name(code: u32) -> Option<(String, String)> {
+    if code >= anchor_lang::error::ERROR_CODE_OFFSET {
+        program_error_name(code)
+    } else {
+        anchor_error_name(code)
+    }
+}
+
+fn program_error_name(code: u32) -> Option<(String, String)> {
     static IDL: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     let idl = IDL.get_or_init(|| {
         serde_json::from_str(include_str!("../../idl/bulwark.json")).unwrap_or_default()
@@ -174,10 +185,123 @@ pub fn error_name(code: u32) -> Option<(String, String)> {
     })
 }
 
-/// A transaction error in words, with the program error's name.
-pub fn describe_error(e: &TxError) -> String {
-    match e.code().and_then(error_name) {
-        Some((name, msg)) => format!("{e} ({name}: {msg})"),
-        None => e.to_string(),
+fn anchor_error_name(code: u32) -> Option<(String, String)> {
+    use anchor_lang::error::ErrorCode as E;
+    macro_rules! all {
+        ($($v:ident),* $(,)?) => {
+            [$(E::$v),*]
+        };
     }
+    // Every variant of Anchor 1.2's `ErrorCode` (it has no `from(u32)`).
+    let all = all![
+        InstructionMissing,
+        InstructionFallbackNotFound,
+        InstructionDidNotDeserialize,
+        InstructionDidNotSerialize,
+        IdlInstructionStub,
+        IdlInstructionInvalidProgram,
+        IdlAccountNotEmpty,
+        EventInstructionStub,
+        ConstraintMut,
+        ConstraintHasOne,
+        ConstraintSigner,
+        ConstraintRaw,
+        ConstraintOwner,
+        ConstraintRentExempt,
+        ConstraintSeeds,
+        ConstraintExecutable,
+        ConstraintState,
+        ConstraintAssociated,
+        ConstraintAssociatedInit,
+        ConstraintClose,
+        ConstraintAddress,
+        ConstraintZero,
+        ConstraintTokenMint,
+        ConstraintTokenOwner,
+        ConstraintMintMintAuthority,
+        ConstraintMintFreezeAuthority,
+        ConstraintMintDecimals,
+        ConstraintSpace,
+        ConstraintAccountIsNone,
+        ConstraintTokenTokenProgram,
+        ConstraintMintTokenProgram,
+        ConstraintAssociatedTokenTokenProgram,
+        ConstraintMintGroupPointerExtension,
+        ConstraintMintGroupPointerExtensionAuthority,
+        ConstraintMintGroupPointerExtensionGroupAddress,
+        ConstraintMintGroupMemberPointerExtension,
+        ConstraintMintGroupMemberPointerExtensionAuthority,
+        ConstraintMintGroupMemberPointerExtensionMemberAddress,
+        ConstraintMintMetadataPointerExtension,
+        ConstraintMintMetadataPointerExtensionAuthority,
+        ConstraintMintMetadataPointerExtensionMetadataAddress,
+        ConstraintMintCloseAuthorityExtension,
+        ConstraintMintCloseAuthorityExtensionAuthority,
+        ConstraintMintPermanentDelegateExtension,
+        ConstraintMintPermanentDelegateExtensionDelegate,
+        ConstraintMintTransferHookExtension,
+        ConstraintMintTransferHookExtensionAuthority,
+        ConstraintMintTransferHookExtensionProgramId,
+        ConstraintDuplicateMutableAccount,
+        AccountAlreadyMigrated,
+        AccountNotMigrated,
+        ConstraintMintPausableExtension,
+        ConstraintMintPausableAuthority,
+        RequireViolated,
+        RequireEqViolated,
+        RequireKeysEqViolated,
+        RequireNeqViolated,
+        RequireKeysNeqViolated,
+        RequireGtViolated,
+        RequireGteViolated,
+        AccountDiscriminatorAlreadySet,
+        AccountDiscriminatorNotFound,
+        AccountDiscriminatorMismatch,
+        AccountDidNotDeserialize,
+        AccountDidNotSerialize,
+        AccountNotEnoughKeys,
+        AccountNotMutable,
+        AccountOwnedByWrongProgram,
+        InvalidProgramId,
+        InvalidProgramExecutable,
+        AccountNotSigner,
+        AccountNotSystemOwned,
+        AccountNotInitialized,
+        AccountNotProgramData,
+        AccountNotAssociatedTokenAccount,
+        AccountSysvarMismatch,
+        AccountReallocExceedsLimit,
+        AccountDuplicateReallocs,
+        DeclaredProgramIdMismatch,
+        TryingToInitPayerAsProgramAccount,
+        InvalidNumericConversion,
+        Deprecated,
+    ];
+    all.iter()
+        .find(|e| u32::from(**e) == code)
+        .map(|e| (e.name(), e.to_string()))
+}
+
+/// An error code in words: `6049 FillOrKillNotFilled: Fill-or-kill order
+/// could not be filled completely` (just the number when it is not the
+/// program's or Anchor's). Every CLI command, simulate and the test harness
+/// name errors with this.
+pub fn error_label(code: u32) -> String {
+    match error_name(code) {
+        Some((name, msg)) if msg.is_empty() => format!("{code} {name}"),
+        Some((name, msg)) => format!("{code} {name}: {msg}"),
+        None => format!("{code}"),
+    }
+}
+
+/// [`error_label`] of an optional code (`None`: the failure was not a
+/// program error, e.g. a transport error).
+pub fn error_label_opt(code: Option<u32>) -> String {
+    code.map_or_else(|| "not a program error".to_string(), error_label)
+}
+
+/// A transaction error in words, with the program error's name and message.
+/// (`TxError`'s `Display` names the error with [`error_label`].)
+pub fn describe_error(e: &TxError) -> String {
+    e.to_string()
 }

@@ -17,18 +17,32 @@ mod trade_cmd;
 use cli::*;
 use trade_cmd::*;
 
-/// Points the process's stdout at stderr and returns a handle on the
-/// original stdout. In native runs the Solana crates print the program's
-/// `msg!` lines to stdout; they go to stderr, while the timeline, the
-/// summary and `--json` go to the real stdout.
-fn take_stdout() -> std::fs::File {
-    use std::os::fd::FromRawFd;
+/// Points the process's stdout away and returns a handle on the original
+/// stdout. In native runs the program's `msg!` lines (`Instruction: …`,
+/// `AnchorError thrown in …`) are printed to stdout by the Solana crates:
+/// they go to stderr when `program_logs` (`--verbose`, or RUST_LOG asks for
+/// debug), else nowhere, while the timeline, the summary and `--json` go to
+/// the real stdout.
+fn take_stdout(program_logs: bool) -> std::fs::File {
+    use std::os::fd::{AsRawFd, FromRawFd};
     let _ = std::io::stdout().flush();
-    // SAFETY: fd 1 is open; `dup` returns a new descriptor that we own.
+    let null = (!program_logs)
+        .then(|| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/null")
+                .ok()
+        })
+        .flatten();
+    // SAFETY: fd 1 is open; `dup` returns a new descriptor that we own, and
+    // `dup2` onto fd 1 only replaces where it points.
     unsafe {
         let saved = libc::dup(1);
         assert!(saved >= 0, "dup(1) failed");
-        libc::dup2(2, 1);
+        match &null {
+            Some(f) => libc::dup2(f.as_raw_fd(), 1),
+            None => libc::dup2(2, 1),
+        };
         std::fs::File::from_raw_fd(saved)
     }
 }
@@ -46,11 +60,14 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os("RUST_LOG").is_none() {
-        // program-test logs every instruction at debug level by default.
-        std::env::set_var("RUST_LOG", "error");
-    }
     let cli = Cli::parse();
+    if let Cmd::Simulate { verbose: true, .. } = &cli.cmd {
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", bulwark_app::chain::VERBOSE_RUST_LOG);
+        }
+    }
+    // program-test logs every instruction at debug level by default.
+    bulwark_app::chain::quiet_logs_by_default();
     match cli.cmd {
         Cmd::Simulate {
             scenario,
@@ -60,6 +77,7 @@ fn main() -> ExitCode {
             report,
             dump_accounts,
             quiet,
+            verbose,
         } => {
             let cfg = match BootstrapConfig::load(&config) {
                 Ok(c) => c,
@@ -83,7 +101,7 @@ fn main() -> ExitCode {
                 dump_accounts,
             };
             let rt = runtime();
-            let mut out = take_stdout();
+            let mut out = take_stdout(verbose || bulwark_app::chain::rust_log_wants_program_logs());
             let timeline: Option<Box<dyn Write>> = if json {
                 None
             } else {

@@ -158,3 +158,148 @@ fn simulate_crash_writes_an_html_report() {
     assert!(!html.contains("<script") && !html.contains(" src="));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A market priced at 20 USD: `[market]` sets its tick and lot size (and
+/// limits), so market makers quote a few cents apart and orders fill.
+#[tokio::test]
+async fn scenario_file_sets_tick_and_lot_size_for_a_cheap_market() {
+    let f = ScenarioFile::from_toml(
+        r#"
+        [scenario]
+        name = "cheap"
+        seed = 3
+
+        [market]
+        name = "CHEAP-PERP"
+        tick_size_usd = 0.001
+        base_lots_per_unit = 100
+        min_order_lots = 1
+        max_order_lots = 1000000
+        position_limit_lots = 10000000
+        open_interest_cap_lots = 100000000
+        min_order_notional_usd = 0.5
+        insurance_seed_usd = 20000
+
+        [prices]
+        start_usd = 20
+        segments = [{ steps = 6, drift_pct = 0.0, noise_pct = 0.3 }]
+
+        [[traders]]
+        name = "mm0"
+        collateral_usd = 200000
+        behaviour = "market-maker"
+        levels = 3
+        level_lots = 20000
+        spread_bps = 10
+        level_step_bps = 10
+
+        [[traders]]
+        name = "long0"
+        collateral_usd = 5000
+        behaviour = "long"
+        leverage = 5
+
+        [[traders]]
+        name = "alice"
+        collateral_usd = 5000
+        orders = [{ step = 2, side = "buy", type = "market", lots = 5000 }]
+        "#,
+    )
+    .unwrap();
+    let mut cfg = localnet();
+    f.apply_overrides(&mut cfg).unwrap();
+    let m = &cfg.markets[0];
+    assert_eq!(m.name, "CHEAP-PERP");
+    assert_eq!((m.tick_size_usd, m.base_lots_per_unit), (0.001, 100));
+    assert_eq!(m.position_limit_lots, 10_000_000);
+    assert_eq!(m.min_order_notional_usd, 0.5);
+    let s = run_with(
+        &localnet(),
+        ScenarioSource::File(Box::new(f)),
+        None,
+        RunOptions {
+            progress: false,
+            dump_accounts: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(s.invariants_ok, "{:?}", s.violations);
+    assert_eq!(s.market, "CHEAP-PERP");
+    assert!(s.fills.iter().any(|x| x.taker == "long0"), "{:?}", s.fills);
+    assert!(s.fills.iter().any(|x| x.taker == "alice"), "{:?}", s.fills);
+    // Quotes on the 0.001 USD tick, a few cents from the mark.
+    assert!(
+        s.fills
+            .iter()
+            .all(|x| (x.price - 20.0).abs() < 0.5 && x.price != 20.0),
+        "{:?}",
+        s.fills
+    );
+    assert!(s.rejections.is_empty(), "{:?}", s.rejections);
+}
+
+/// What a newcomer sees: `simulate` prints no program logs unless asked
+/// (`--verbose`), and names rejected orders' errors.
+#[test]
+fn simulate_hides_program_logs_unless_verbose_and_names_errors() {
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bulwark"))
+            .arg("simulate")
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .current_dir(repo_path(""))
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (out, err) = run(&[]);
+    assert!(!err.contains("Instruction:") && !out.contains("Instruction:"));
+    assert!(
+        !err.contains("AnchorError") && !err.contains("DEBUG"),
+        "{err}"
+    );
+    assert!(err.contains("simulate: step"), "{err}");
+    assert!(!out.contains("Some("), "{out}");
+    assert!(
+        out.contains("rejected (error 6049 ReduceOnlyWouldIncrease: "),
+        "{out}"
+    );
+    let (_, err) = run(&["--verbose", "--quiet"]);
+    assert!(err.contains("Instruction: PlaceOrder"), "{err}");
+}
+
+#[test]
+fn errors_are_named_by_their_idl_name_and_message() {
+    use bulwark_app::client::{error_label, error_name};
+    assert_eq!(
+        error_name(6049).unwrap().0,
+        bulwark::error::ErrorCode::ReduceOnlyWouldIncrease.name()
+    );
+    assert_eq!(
+        error_label(u32::from(bulwark::error::ErrorCode::MathOverflow)),
+        "6000 MathOverflow: Arithmetic overflow or division by zero"
+    );
+    assert_eq!(
+        error_label(2000),
+        "2000 ConstraintMut: A mut constraint was violated"
+    );
+    assert!(error_label(3012).starts_with("3012 AccountNotInitialized: "));
+    assert_eq!(error_label(99_999), "99999");
+    let e = bulwark_app::TxError::Custom {
+        index: 0,
+        code: 6049,
+    };
+    assert!(
+        e.to_string().contains("6049 ReduceOnlyWouldIncrease: "),
+        "{e}"
+    );
+}

@@ -172,26 +172,22 @@ pub fn anchor_code(e: anchor_lang::error::ErrorCode) -> u32 {
 }
 
 /// A readable name for an error code, for assertion messages.
+/// A readable name for an error code, for assertion messages: the
+/// program's and Anchor's errors by name and message (the app's
+/// [`bulwark_app::client::error_label`]).
 pub fn describe(code: u32) -> String {
-    if code >= anchor_lang::error::ERROR_CODE_OFFSET {
-        format!("bulwark error {code} (variant #{})", code - 6000)
-    } else if code >= 100 {
-        format!("anchor error {code}")
-    } else {
-        format!("error {code} (SPL token / system program range)")
+    match bulwark_app::client::error_name(code) {
+        Some(_) => bulwark_app::client::error_label(code),
+        None if code < 100 => format!("error {code} (SPL token / system program range)"),
+        None => format!("error {code}"),
     }
 }
 
 /// program-test logs every instruction at debug level unless `RUST_LOG`
 /// says otherwise; keep test output readable (set `RUST_LOG` to see them).
 fn quiet_logs() {
-    static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(|| {
-        if std::env::var_os("RUST_LOG").is_none() {
-            // Runs once, before any chain starts or reads the environment.
-            std::env::set_var("RUST_LOG", "error");
-        }
-    });
+    // The embedded chain does this too; it runs once per process.
+    bulwark_app::chain::quiet_logs_by_default();
 }
 
 /// A trader wallet with a collateral token account.

@@ -112,8 +112,9 @@ pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {
                 };
                 if let Err(code) = sim.place(t, params).await? {
                     sim.log(format!(
-                        "{} order rejected (error {code:?})",
-                        sim.traders[t].label
+                        "{} order rejected (error {})",
+                        sim.traders[t].label,
+                        crate::client::error_label_opt(code)
                     ));
                 }
             }

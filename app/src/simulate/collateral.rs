@@ -39,11 +39,13 @@ pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {
         Ok(()) => return Err("over-withdrawal was accepted".into()),
     };
     sim.log(format!(
-        "trader0 tries to withdraw 7000.00 USD: rejected (error {code:?})"
+        "trader0 tries to withdraw 7000.00 USD: rejected (error {})",
+        crate::client::error_label_opt(code)
     ));
     sim.summary.rejections.push(Rejection {
         action: "withdraw above free collateral".into(),
         error_code: code,
+        error: crate::client::error_label_opt(code),
     });
     sim.step += 1;
     let (owner, token) = (sim.traders[2].kp.pubkey(), sim.traders[2].token);

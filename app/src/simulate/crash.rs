@@ -189,8 +189,9 @@ pub(super) async fn market_order(
     };
     if let Err(code) = sim.place(trader, params).await? {
         sim.log(format!(
-            "{} market order rejected (error {code:?})",
-            sim.traders[trader].label
+            "{} market order rejected (error {})",
+            sim.traders[trader].label,
+            crate::client::error_label_opt(code)
         ));
     }
     Ok(())

@@ -1,6 +1,14 @@
 //! Scenario files (`bulwark simulate --scenario-file FILE`): a TOML file
 //! that sets the market (overrides of the bootstrap config's first
-//! market), the traders and the price path. The format, with every field:
+//! market), the traders and the price path.
+//!
+//! `[market]` may set every field of a bootstrap config's `[[markets]]`
+//! entry (app/src/config.rs `MarketSpec`) except its feeds; an unset field
+//! keeps the config's value (migrations/localnet.toml: BTC-PERP, tick 0.1
+//! USD, 10,000 lots per BTC). A market priced far from BTC's needs its tick
+//! and lot size set to match, or market makers quote on a coarse tick and
+//! orders miss the size limits (see the 20 USD market in
+//! app/tests/simulate_file.rs). The format, with every field:
 //!
 //! ```toml
 //! [scenario]
@@ -11,6 +19,26 @@
 //! keeper_collateral_usd = 300000
 //!
 //! [market]                     # every field optional
+//! name = "BTC-PERP"            # the market's name
+//! seat_capacity = 1024
+//! book_capacity = 256          # orders per side
+//! tick_size_usd = 0.1          # USD per base unit (0.001 for a 20 USD market)
+//! base_lots_per_unit = 10000   # 1 lot = 0.0001 BTC (100 for a 20 USD market)
+//! min_order_lots = 1
+//! max_order_lots = 500000
+//! position_limit_lots = 2000000
+//! open_interest_cap_lots = 50000000
+//! min_order_notional_usd = 1.0 # least notional of an order at its price
+//! min_seat_collateral_usd = 10.0  # least deposit that claims a seat
+//! impact_notional_usd = 1000.0 # depth that gives the mark a sample
+//! mark_max_move_bps = 10       # most one update moves the mark's basis
+//! mark_ema_secs = 300
+//! funding_cap_ppm = 1000       # per interval
+//! takeover_discount_ppm = 500000
+//! insurance_cover_period_secs = 86400
+//! oracle_max_staleness_secs = 60
+//! oracle_max_conf_bps = 100
+//! oracle_max_deviation_bps = 200
 //! waterfall_mode = "adl"       # or "socialized"
 //! taker_fee_ppm = 500
 //! maker_fee_ppm = -100
@@ -119,6 +147,15 @@ impl Default for ScenarioSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarketOverrides {
+    pub name: Option<String>,
+    pub seat_capacity: Option<u32>,
+    pub book_capacity: Option<u32>,
+    pub tick_size_usd: Option<f64>,
+    pub base_lots_per_unit: Option<u64>,
+    pub min_order_lots: Option<u64>,
+    pub max_order_lots: Option<u64>,
+    pub position_limit_lots: Option<u64>,
+    pub open_interest_cap_lots: Option<u64>,
     pub waterfall_mode: Option<String>,
     pub taker_fee_ppm: Option<i32>,
     pub maker_fee_ppm: Option<i32>,
@@ -128,7 +165,20 @@ pub struct MarketOverrides {
     pub insurance_fee_share_ppm: Option<u32>,
     pub partial_liquidation_tier: Option<u8>,
     pub insurance_cover_cap_usd: Option<u64>,
+    pub insurance_cover_period_secs: Option<u32>,
     pub funding_interval_secs: Option<u32>,
+    pub funding_cap_ppm: Option<u32>,
+    pub mark_ema_secs: Option<u32>,
+    pub takeover_discount_ppm: Option<u32>,
+    pub impact_notional_usd: Option<f64>,
+    pub mark_max_move_bps: Option<u32>,
+    pub min_seat_collateral_usd: Option<f64>,
+    pub min_order_notional_usd: Option<f64>,
+    /// The oracle's `max_staleness_secs`, `max_conf_bps` and
+    /// `max_deviation_bps` (`[markets.oracle]` in the bootstrap config).
+    pub oracle_max_staleness_secs: Option<u32>,
+    pub oracle_max_conf_bps: Option<u16>,
+    pub oracle_max_deviation_bps: Option<u16>,
     pub tiers: Option<Vec<TierSpec>>,
     /// USD the protocol stakes into the insurance fund at the start.
     #[serde(default)]
@@ -285,6 +335,15 @@ impl ScenarioFile {
             ($($f:ident),*) => {$( if let Some(v) = &o.$f { m.$f = v.clone(); } )*};
         }
         set!(
+            name,
+            seat_capacity,
+            book_capacity,
+            tick_size_usd,
+            base_lots_per_unit,
+            min_order_lots,
+            max_order_lots,
+            position_limit_lots,
+            open_interest_cap_lots,
             waterfall_mode,
             taker_fee_ppm,
             maker_fee_ppm,
@@ -294,9 +353,26 @@ impl ScenarioFile {
             insurance_fee_share_ppm,
             partial_liquidation_tier,
             insurance_cover_cap_usd,
+            insurance_cover_period_secs,
             funding_interval_secs,
+            funding_cap_ppm,
+            mark_ema_secs,
+            takeover_discount_ppm,
+            impact_notional_usd,
+            mark_max_move_bps,
+            min_seat_collateral_usd,
+            min_order_notional_usd,
             tiers
         );
+        if let Some(v) = o.oracle_max_staleness_secs {
+            m.oracle.max_staleness_secs = v;
+        }
+        if let Some(v) = o.oracle_max_conf_bps {
+            m.oracle.max_conf_bps = v;
+        }
+        if let Some(v) = o.oracle_max_deviation_bps {
+            m.oracle.max_deviation_bps = v;
+        }
         // The simulated feed starts at the path's first price.
         let first = self.price_path()?[0];
         for f in &mut m.oracle.feeds {
@@ -431,7 +507,11 @@ pub(super) async fn run(sim: &mut Sim, f: &ScenarioFile) -> Result<(), String> {
                         reduce_only: false,
                     };
                     if let Err(code) = sim.place(i, params).await? {
-                        sim.log(format!("{} market order rejected (error {code:?})", t.name));
+                        sim.log(format!(
+                            "{} market order rejected (error {})",
+                            t.name,
+                            crate::client::error_label_opt(code)
+                        ));
                         break;
                     }
                     lots -= chunk;
@@ -457,7 +537,11 @@ pub(super) async fn run(sim: &mut Sim, f: &ScenarioFile) -> Result<(), String> {
                     reduce_only: rng.unit() < 0.2,
                 };
                 if let Err(code) = sim.place(i, params).await? {
-                    sim.log(format!("{} order rejected (error {code:?})", t.name));
+                    sim.log(format!(
+                        "{} order rejected (error {})",
+                        t.name,
+                        crate::client::error_label_opt(code)
+                    ));
                 }
             }
             for o in t.orders.iter().filter(|o| o.step == step) {
@@ -487,17 +571,17 @@ pub(super) async fn run(sim: &mut Sim, f: &ScenarioFile) -> Result<(), String> {
                         t.name, o.order_type, o.side, o.lots, out.filled_lots, out.rested_lots
                     )),
                     Err(code) => {
-                        let name = code
-                            .and_then(crate::client::error_name)
-                            .map(|(n, _)| n)
-                            .unwrap_or_default();
                         sim.log(format!(
-                            "{} {} {} rejected (error {code:?} {name})",
-                            t.name, o.order_type, o.side
+                            "{} {} {} rejected (error {})",
+                            t.name,
+                            o.order_type,
+                            o.side,
+                            crate::client::error_label_opt(code)
                         ));
                         sim.summary.rejections.push(super::Rejection {
                             action: format!("{} step {step}: {} {}", t.name, o.order_type, o.side),
                             error_code: code,
+                            error: crate::client::error_label_opt(code),
                         });
                     }
                 }

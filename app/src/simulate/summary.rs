@@ -143,6 +143,8 @@ pub struct Marker {
 pub struct Rejection {
     pub action: String,
     pub error_code: Option<u32>,
+    /// The error in words (`6049 FillOrKillNotFilled: …`).
+    pub error: String,
 }
 
 /// Human-readable summary.
@@ -176,8 +178,8 @@ pub fn print_summary(out: &mut dyn std::io::Write, s: &Summary) -> std::io::Resu
     for r in &s.rejections {
         writeln!(
             out,
-            "rejected as expected: {} (error {:?})",
-            r.action, r.error_code
+            "rejected as expected: {} (error {})",
+            r.action, r.error
         )?;
     }
     for a in &s.attacks {
