@@ -112,3 +112,24 @@ async fn tightening_raises_margin_then_turns_reduce_only_and_lifts_with_hysteres
     env.place(&t, MKT, ioc(Bid, 100.0, 1_500)).await;
     assert_eq!(seat(&mut env, &t).await.base_lots, 1_500);
 }
+
+/// Coverage is measured at the mark, so `update_tightening` needs a fresh
+/// index like trading does: with a stale one it fails and changes nothing;
+/// with `refresh_prices` in the same transaction it runs. (On main before
+/// the solvency rules it ran on whatever index was stored.)
+#[tokio::test]
+async fn tightening_needs_a_fresh_index() {
+    let mut env = MarketToml::base().env().await;
+    let market = env.market(MKT);
+    let stale_after = bulwark_tests::MAX_STALENESS_SECS;
+    env.advance_time(stale_after + 1).await;
+    let before = env.market_header(MKT).await;
+    env.send_tx_expect_error(&[ix::update_tightening(&market)], &[], code(E::IndexStale))
+        .await;
+    let after = env.market_header(MKT).await;
+    assert_eq!(after.waterfall, before.waterfall);
+    env.set_market_price(MKT, 100.0).await;
+    let ixs = [env.refresh_ix(MKT), ix::update_tightening(&market)];
+    send_events(&mut env, &ixs, &[]).await;
+    assert_eq!(env.market_header(MKT).await.waterfall.tightening_level, 0);
+}
