@@ -37,6 +37,32 @@ impl MoveCollateral<'_> {
         Self::check_vault_of(&mut self.vault, &self.market)
     }
 
+    /// Pays `amount` out of a market `vault` to `to`, signed by the
+    /// exchange PDA (the vault's authority): withdrawals, evictions and
+    /// keeper fees paid to a token account.
+    pub fn pay_out<'info>(
+        exchange: &AccountLoader<'info, Exchange>,
+        vault: &Account<'info, TokenAccount>,
+        to: AccountInfo<'info>,
+        token_program: &Program<'info, Token>,
+        amount: u64,
+    ) -> Result<()> {
+        let bump = exchange.load()?.bump;
+        let seeds: &[&[&[u8]]] = &[&[EXCHANGE_SEED, &[bump]]];
+        token::transfer(
+            CpiContext::new_with_signer(
+                token_program.key(),
+                Transfer {
+                    from: vault.to_account_info(),
+                    to,
+                    authority: exchange.to_account_info(),
+                },
+                seeds,
+            ),
+            amount,
+        )
+    }
+
     /// The same check for any instruction that moves collateral out of
     /// `vault` (evictions, keeper fees paid to a token account).
     pub fn check_vault_of(

@@ -15,7 +15,7 @@ use crate::engine::collateral;
 use crate::error::ErrorCode;
 use crate::state::*;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
 #[derive(Accounts)]
 #[instruction(owner: Pubkey)]
@@ -53,18 +53,12 @@ pub fn handler(ctx: Context<EvictSeat>, owner: Pubkey) -> Result<()> {
         (seat, amount)
     };
     if amount > 0 {
-        let bump = ctx.accounts.exchange.load()?.bump;
-        let seeds: &[&[&[u8]]] = &[&[EXCHANGE_SEED, &[bump]]];
-        token::transfer(
-            CpiContext::new_with_signer(
-                ctx.accounts.token_program.key(),
-                Transfer {
-                    from: ctx.accounts.vault.to_account_info(),
-                    to: ctx.accounts.owner_token.to_account_info(),
-                    authority: ctx.accounts.exchange.to_account_info(),
-                },
-                seeds,
-            ),
+        let a = &ctx.accounts;
+        MoveCollateral::pay_out(
+            &a.exchange,
+            &a.vault,
+            a.owner_token.to_account_info(),
+            &a.token_program,
             amount,
         )?;
     }

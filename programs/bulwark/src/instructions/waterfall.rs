@@ -65,18 +65,11 @@ pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
         let to = match (payee, &ctx.accounts.keeper_token) {
             (liquidation::KeeperPayee::Account, Some(t)) => {
                 if out.keeper_fee > 0 {
-                    let bump = ctx.accounts.exchange.load()?.bump;
-                    let seeds: &[&[&[u8]]] = &[&[EXCHANGE_SEED, &[bump]]];
-                    token::transfer(
-                        CpiContext::new_with_signer(
-                            ctx.accounts.token_program.key(),
-                            Transfer {
-                                from: ctx.accounts.vault.to_account_info(),
-                                to: t.to_account_info(),
-                                authority: ctx.accounts.exchange.to_account_info(),
-                            },
-                            seeds,
-                        ),
+                    crate::instructions::deposit::MoveCollateral::pay_out(
+                        &ctx.accounts.exchange,
+                        &ctx.accounts.vault,
+                        t.to_account_info(),
+                        &ctx.accounts.token_program,
                         out.keeper_fee,
                     )?;
                 }

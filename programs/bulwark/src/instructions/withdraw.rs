@@ -3,7 +3,6 @@ use crate::engine::{collateral, margin};
 use crate::error::ErrorCode;
 use crate::state::*;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Transfer};
 
 pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
@@ -23,18 +22,12 @@ pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
         collateral::withdraw(&mut m, seat, amount, price)?;
         (seat, m.seats[seat].collateral)
     };
-    let bump = ctx.accounts.exchange.load()?.bump;
-    let seeds: &[&[&[u8]]] = &[&[EXCHANGE_SEED, &[bump]]];
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Transfer {
-                from: ctx.accounts.vault.to_account_info(),
-                to: ctx.accounts.owner_token.to_account_info(),
-                authority: ctx.accounts.exchange.to_account_info(),
-            },
-            seeds,
-        ),
+    let a = &ctx.accounts;
+    MoveCollateral::pay_out(
+        &a.exchange,
+        &a.vault,
+        a.owner_token.to_account_info(),
+        &a.token_program,
         amount,
     )?;
     ctx.accounts.check_vault()?;
