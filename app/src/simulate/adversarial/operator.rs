@@ -17,6 +17,22 @@ async fn config(sim: &mut Sim) -> Result<bulwark::state::MarketConfig, String> {
     Ok(MarketRef::from_bytes(&d).map_err(err)?.header.config)
 }
 
+/// The thief's instructions: every tier's initial margin to 100 %, then
+/// maintenance margin to 99 % (highest tier first, so every step keeps the
+/// tiers non-decreasing and the config valid).
+pub(super) fn margin_rug(admin: &Pubkey, market: &Pubkey, tiers: u8) -> Vec<Instruction> {
+    let mut rug = Vec::new();
+    for (key, value) in [
+        (ParamKey::TierInitialMarginPpm, 1_000_000),
+        (ParamKey::TierMaintMarginPpm, RUG_MAINT_PPM),
+    ] {
+        for i in (0..tiers).rev() {
+            rug.push(ix::set_param(admin, Some(market), key, i, value));
+        }
+    }
+    rug
+}
+
 /// The admin (the chain's payer) raises every tier's initial margin to
 /// 100 % and maintenance margin to 99 % in one transaction, then its
 /// accomplice's keeper seat tries to take over a 2x long at the discount.
@@ -40,26 +56,7 @@ pub(super) async fn admin_margin_rug(
     let admin = sim.chain.payer_pubkey();
     let market = sim.market();
     let n = c0.num_tiers;
-    let mut rug = Vec::new();
-    // Highest tier first, so every step keeps the tiers non-decreasing.
-    for i in (0..n).rev() {
-        rug.push(ix::set_param(
-            &admin,
-            Some(&market),
-            ParamKey::TierInitialMarginPpm,
-            i,
-            1_000_000,
-        ));
-    }
-    for i in (0..n).rev() {
-        rug.push(ix::set_param(
-            &admin,
-            Some(&market),
-            ParamKey::TierMaintMarginPpm,
-            i,
-            RUG_MAINT_PPM,
-        ));
-    }
+    let rug = margin_rug(&admin, &market, n);
     let raised = send_as(sim, &rug, None).await;
     sim.log(format!(
         "admin raises maintenance margin to 99 %: {raised:?}"

@@ -5,7 +5,7 @@
 //! orders that only reduce: the trader closes.
 
 use super::*;
-use bulwark::state::{MarketStatus, ParamKey};
+use bulwark::state::MarketStatus;
 
 pub(super) async fn pause_then_liquidate(
     sim: &mut Sim,
@@ -35,26 +35,7 @@ pub(super) async fn pause_then_liquidate(
             .num_tiers
     };
     let mut rug = vec![ix::set_market_status(&admin, &market, MarketStatus::Paused)];
-    // Initial margin to 100 % first (highest tier first keeps the tiers
-    // ordered), so that 99 % maintenance is a valid config.
-    for i in (0..n).rev() {
-        rug.push(ix::set_param(
-            &admin,
-            Some(&market),
-            ParamKey::TierInitialMarginPpm,
-            i,
-            1_000_000,
-        ));
-    }
-    for i in (0..n).rev() {
-        rug.push(ix::set_param(
-            &admin,
-            Some(&market),
-            ParamKey::TierMaintMarginPpm,
-            i,
-            990_000,
-        ));
-    }
+    rug.extend(super::operator::margin_rug(&admin, &market, n));
     let raised = send_as(sim, &rug, None).await;
     let paused = send_as(
         sim,
