@@ -276,6 +276,34 @@ pub fn trial_fill(
     Ok(Some((st, t2, m2, fill)))
 }
 
+/// How a taker seat `taker` wanting `lots` meets resting order `maker`
+/// (on `maker_side`, its seat `maker_seat`) inside the band `(lo, hi)`:
+/// None when the order is dead to it — expired, outside the band, the
+/// taker's own (self-trade prevention), or reduce-only with nothing left to
+/// reduce — else the lots a fill takes (a reduce-only order clipped to what
+/// reduces). `match_taker_within` and `would_fill_within` share it, so the
+/// prediction is the match.
+#[inline(always)]
+fn meet(
+    maker: &Order,
+    maker_seat: &Seat,
+    maker_side: Side,
+    taker: usize,
+    lots: u64,
+    (lo, hi): (u64, u64),
+    now: i64,
+) -> Option<u64> {
+    let expired = maker.expiry_ts != 0 && maker.expiry_ts <= now;
+    let own = maker.seat as usize == taker;
+    let out_of_band = maker.price < lo || maker.price > hi;
+    let q = lots.min(maker.lots);
+    if maker.flags & order_flags::REDUCE_ONLY == 0 {
+        return (!(expired || own || out_of_band)).then_some(q);
+    }
+    let r = reducible(maker_seat, maker_side);
+    (!(expired || own || out_of_band || r == 0)).then_some(q.min(r))
+}
+
 /// Whether `match_taker` with this taker would fill at least one lot,
 /// computed without changing anything (the same skips, clipping and guard).
 pub fn would_fill(m: &MarketMut, t: &Taker, now: i64) -> Result<bool> {
@@ -285,6 +313,9 @@ pub fn would_fill(m: &MarketMut, t: &Taker, now: i64) -> Result<bool> {
 /// `would_fill` looking at no more than `max_makers` resting orders, as
 /// `match_taker_within` with the same bound would.
 pub fn would_fill_within(m: &MarketMut, t: &Taker, now: i64, max_makers: u32) -> Result<bool> {
+    if t.lots == 0 {
+        return Ok(false);
+    }
     let header = &*m.header;
     let cfg = header.config;
     let (lo, hi) = band(&cfg, header.state.index_price)?;
@@ -297,19 +328,10 @@ pub fn would_fill_within(m: &MarketMut, t: &Taker, now: i64, max_makers: u32) ->
         if !t.side.crosses(t.limit, maker.price) {
             return Ok(false);
         }
-        let expired = maker.expiry_ts != 0 && maker.expiry_ts <= now;
-        let own = maker.seat as usize == t.seat;
-        let out_of_band = maker.price < lo || maker.price > hi;
         let mseat = &m.seats[maker.seat as usize];
-        let maker_reducible = reducible(mseat, maker_side);
-        let reduce_only = maker.flags & order_flags::REDUCE_ONLY != 0;
-        if expired || own || out_of_band || (reduce_only && maker_reducible == 0) || t.lots == 0 {
+        let Some(q) = meet(maker, mseat, maker_side, t.seat, t.lots, (lo, hi), now) else {
             continue;
-        }
-        let mut q = t.lots.min(maker.lots);
-        if reduce_only {
-            q = q.min(maker_reducible);
-        }
+        };
         let mut st = header.state;
         let mut ms = *mseat;
         settle_funding(&mut ms, &mut st)?;
@@ -385,23 +407,23 @@ pub fn match_taker_within(
         if !t.side.crosses(limit, maker.price) {
             break;
         }
-        let expired = maker.expiry_ts != 0 && maker.expiry_ts <= now;
-        let own = maker.seat as usize == taker_idx;
-        let out_of_band = maker.price < lo || maker.price > hi;
-        let maker_reducible = reducible(&seats[maker.seat as usize], maker_side);
-        let dead_reduce = maker.flags & order_flags::REDUCE_ONLY != 0 && maker_reducible == 0;
-        if expired || own || out_of_band || dead_reduce {
+        let mseat = &seats[maker.seat as usize];
+        let Some(q) = meet(
+            &maker,
+            mseat,
+            maker_side,
+            taker_idx,
+            remaining,
+            (lo, hi),
+            now,
+        ) else {
             // Self-trade prevention cancels the resting order; expired,
             // out-of-band and void reduce-only orders are cleaned up.
             cancel_at(opp, opp_n, idx, maker_side, seats, lpu)?;
             out.cancelled_resting += 1;
             continue;
-        }
-        let mut q = remaining.min(maker.lots);
-        let clipped = maker.flags & order_flags::REDUCE_ONLY != 0 && maker_reducible < q;
-        if clipped {
-            q = maker_reducible;
-        }
+        };
+        let clipped = q < remaining.min(maker.lots);
         let (taker, mseat) = two_mut(seats, taker_idx, maker.seat as usize);
         settle_funding(mseat, &mut header.state)?;
         // The fill is computed on copies and kept only if the maker's side
