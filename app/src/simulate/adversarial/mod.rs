@@ -118,55 +118,9 @@ pub(super) async fn run(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<(), Stri
     Ok(())
 }
 
-/// The name of a program error code: the `bulwark::error::ErrorCode`
-/// variant (codes are 6000 + the variant's position), for the variants this
-/// scenario meets, else from the committed IDL, else the number.
+/// The name of a program error code (from the committed IDL, as every
+/// CLI command names it), else the number.
 pub fn program_error_name(code: u32) -> String {
-    use bulwark::error::ErrorCode as E;
-    const KNOWN: &[E] = &[
-        E::MathOverflow,
-        E::InsufficientFreeCollateral,
-        E::PriceOutsideBand,
-        E::PostOnlyWouldCross,
-        E::ReduceOnlyWouldIncrease,
-        E::InsufficientInitialMargin,
-        E::IndexStale,
-        E::NotLiquidatable,
-        E::SelfLiquidation,
-        E::NothingToLiquidate,
-        E::SeatBankrupt,
-        E::NotBankrupt,
-        E::InsuranceCannotCover,
-        E::InsuranceMustCoverFirst,
-        E::NoAdlCounterparty,
-        E::WrongWaterfallMode,
-        E::CooldownNotOver,
-        E::UnstakePending,
-        E::NoUnstakePending,
-        E::InsufficientShares,
-        E::DepositTooSmall,
-        E::NotStakeOwner,
-        E::FillWouldBankrupt,
-        E::HealthWouldFall,
-        E::CoverTooSmall,
-        E::CoverNoLiquidity,
-        E::SharesBelowMinimum,
-        E::UnstakeRequestLapsed,
-        E::AdlNotFirstBankrupt,
-        E::SeatCollateralTooSmall,
-        E::SeatNotEvictable,
-        E::OrderNotionalTooSmall,
-        E::WrongKeeperAccount,
-        E::BookFull,
-        E::SeatTableFull,
-        E::SeatNotFound,
-        E::TimelockRequired,
-        E::ParamWouldFreeze,
-        E::NotUpgradeAuthority,
-    ];
-    if let Some(e) = KNOWN.iter().find(|e| u32::from(**e) == code) {
-        return e.name();
-    }
     crate::client::error_name(code)
         .map(|(name, _)| name)
         .unwrap_or_else(|| format!("custom error {code}"))
