@@ -15,8 +15,8 @@ use bulwark_app::ix;
 use bulwark_app::pyth::PythPrice;
 use bulwark_app::EmbeddedChain;
 use bulwark_tests::{
-    code, ioc, limit, replace_account, BulwarkError as E, TestEnv, BTC, BTC_PRICE_USD, CONFIG, ETH,
-    MAX_STALENESS_SECS, TIMELOCK_SECS,
+    anchor_code, code, ioc, limit, replace_account, unsign, BulwarkError as E, TestEnv, BTC,
+    BTC_PRICE_USD, CONFIG, ETH, MAX_STALENESS_SECS, TIMELOCK_SECS,
 };
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -288,6 +288,15 @@ async fn admin_rotates_only_through_the_timelock() {
     assert_eq!(env.exchange().await.admin, old);
 
     env.advance_time(TIMELOCK_SECS).await;
+    // The new key must sign its acceptance itself.
+    let unsigned = unsign(early.clone(), &next.pubkey());
+    env.send_tx_expect_error(
+        &[unsigned],
+        &[],
+        anchor_code(anchor_lang::error::ErrorCode::AccountNotSigner),
+    )
+    .await;
+    assert_eq!(env.exchange().await.admin, old);
     env.send(&[early], &[&next]).await;
     let ex = env.exchange().await;
     assert_eq!(ex.admin, next.pubkey());
