@@ -41,6 +41,17 @@ pub fn legacy_price_account(p: &LegacyPrice) -> Vec<u8> {
 
 /// Writes `p` into `dst` (exactly [`LEGACY_PRICE_LEN`] bytes).
 pub fn write_legacy_price(dst: &mut [u8], p: &LegacyPrice) {
+    let status = if p.trading {
+        PriceStatus::Trading
+    } else {
+        PriceStatus::Unknown
+    };
+    write_legacy_price_with_status(dst, p, status);
+}
+
+/// Writes `p` into `dst` with the aggregate status `status`, which
+/// overrides `p.trading` (tests write every status Pyth has).
+pub fn write_legacy_price_with_status(dst: &mut [u8], p: &LegacyPrice, status: PriceStatus) {
     let mut acct: SolanaPriceAccount = bytemuck::Zeroable::zeroed();
     acct.magic = MAGIC;
     acct.ver = VERSION_2;
@@ -57,11 +68,7 @@ pub fn write_legacy_price(dst: &mut [u8], p: &LegacyPrice) {
     acct.agg = PriceInfo {
         price: p.price,
         conf: p.conf,
-        status: if p.trading {
-            PriceStatus::Trading
-        } else {
-            PriceStatus::Unknown
-        },
+        status,
         corp_act: Default::default(),
         pub_slot: 1,
     };
