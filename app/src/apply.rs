@@ -13,11 +13,11 @@ use crate::chain_trait::Chain;
 use crate::client::{self, describe_error};
 use crate::config::BootstrapConfig;
 use crate::ix;
-use crate::pyth::{price_account_bytes, PythPrice};
+use crate::pyth::{feed_account_bytes, PythPrice};
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token::spl_token;
 use bulwark::instructions::{CreateMarketArgs, InitializeExchangeArgs};
-use bulwark::state::{InsuranceLedger, ParamKey};
+use bulwark::state::{FeedKind, InsuranceLedger, ParamKey};
 use serde::Serialize;
 use solana_account::Account;
 use solana_keypair::Keypair;
@@ -120,6 +120,7 @@ pub async fn apply_config<C: Chain>(
 ) -> Result<ApplyReport, String> {
     let mut steps = Vec::new();
     let pyth_program = cfg.pyth_program()?;
+    let pyth_receiver = cfg.pyth_receiver()?;
     let admin_key = admin.pubkey();
     // Validate every market spec before touching the chain.
     for spec in &cfg.markets {
@@ -207,6 +208,7 @@ pub async fn apply_config<C: Chain>(
             let args = InitializeExchangeArgs {
                 treasury,
                 pyth_program,
+                pyth_receiver,
                 timelock_secs: cfg.exchange.timelock_secs,
                 bounds: cfg.bounds(),
             };
@@ -376,11 +378,16 @@ pub async fn apply_config<C: Chain>(
         for f in &spec.oracle.feeds {
             let key = f.key()?;
             if f.address.is_none() {
+                // A simulated account in the feed's own format and owner.
                 let p = PythPrice::usd(f.initial_price_usd, f.conf_usd, now);
+                let format = f.format()?;
                 let account = Account {
                     lamports: 10_000_000,
-                    data: price_account_bytes(&p),
-                    owner: pyth_program,
+                    data: feed_account_bytes(&format, &p),
+                    owner: match format.kind {
+                        FeedKind::PythLegacy => pyth_program,
+                        FeedKind::PythPull => pyth_receiver,
+                    },
                     executable: false,
                     rent_epoch: 0,
                 };
@@ -395,7 +402,7 @@ pub async fn apply_config<C: Chain>(
                     &mut steps,
                     format!("oracle {}", f.name),
                     "created",
-                    format!("{key} (simulated Pyth account)"),
+                    format!("{key} (simulated Pyth {} account)", f.kind),
                 );
             } else if chain.account(&key).await.is_none() {
                 return Err(format!(

@@ -2,6 +2,7 @@
 //! bounds, and markets with their oracles and risk tiers. Units are named in
 //! every field: `_usd` fields are converted to price units or quote atoms.
 
+use crate::pyth::{parse_feed_id, FeedFormat};
 use anchor_lang::prelude::Pubkey;
 use bulwark::math::{MAX_ORACLE_FEEDS, MAX_RISK_TIERS, PRICE_PRECISION};
 use bulwark::state::{
@@ -39,9 +40,14 @@ pub struct InsuranceSpec {
 pub struct ExchangeConfig {
     /// seconds a loosening change waits.
     pub timelock_secs: i64,
-    /// Pyth program id; on the embedded chain any key (the oracle accounts
-    /// are created owned by it).
+    /// Pyth program id, the owner of every legacy feed; on the embedded
+    /// chain any key (the oracle accounts are created owned by it).
     pub pyth_program: String,
+    /// The Pyth Solana receiver, the owner of every pull feed
+    /// (`rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ` on mainnet); default:
+    /// the same key as `pyth_program` (the embedded chain's one fake owner).
+    #[serde(default)]
+    pub pyth_receiver: Option<String>,
     /// Overrides of the default bounds, by field name.
     #[serde(default)]
     pub bounds: Option<BoundsSpec>,
@@ -91,6 +97,18 @@ pub struct FeedSpec {
     /// USD; the embedded chain's starting confidence.
     #[serde(default)]
     pub conf_usd: f64,
+    /// The account's format: "legacy" (a Pyth v2 price account, the
+    /// default) or "pull" (a Pyth receiver `PriceUpdateV2`).
+    #[serde(default = "default_feed_kind")]
+    pub kind: String,
+    /// The Pyth feed id of a pull feed, 64 hex digits with or without `0x`;
+    /// required for "pull", not allowed for "legacy".
+    #[serde(default)]
+    pub feed_id: Option<String>,
+}
+
+fn default_feed_kind() -> String {
+    "legacy".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +211,15 @@ impl BootstrapConfig {
         Pubkey::from_str(&self.exchange.pyth_program).map_err(|e| format!("pyth_program: {e}"))
     }
 
+    /// The owner of pull feeds: `[exchange] pyth_receiver`, else the
+    /// `pyth_program` key.
+    pub fn pyth_receiver(&self) -> Result<Pubkey, String> {
+        match &self.exchange.pyth_receiver {
+            Some(k) => Pubkey::from_str(k).map_err(|e| format!("pyth_receiver: {e}")),
+            None => self.pyth_program(),
+        }
+    }
+
     pub fn collateral_mint(&self) -> Result<Option<Pubkey>, String> {
         self.exchange
             .collateral_mint
@@ -256,6 +283,32 @@ impl FeedSpec {
             .0),
         }
     }
+
+    /// The feed's format: its kind and, for a pull feed, its feed id.
+    pub fn format(&self) -> Result<FeedFormat, String> {
+        let name = &self.name;
+        match (self.kind.as_str(), &self.feed_id) {
+            ("legacy", None) => Ok(FeedFormat::LEGACY),
+            ("legacy", Some(_)) => Err(format!(
+                "feed {name}: a legacy feed has no feed_id (kind = \"pull\" for a PriceUpdateV2)"
+            )),
+            ("pull", Some(id)) => {
+                let id = parse_feed_id(id).map_err(|e| format!("feed {name}: {e}"))?;
+                if id == [0; 32] {
+                    return Err(format!(
+                        "feed {name}: a pull feed's feed_id must not be zero"
+                    ));
+                }
+                Ok(FeedFormat::pull(id))
+            }
+            ("pull", None) => Err(format!(
+                "feed {name}: a pull feed needs its feed_id (0x and 64 hex digits)"
+            )),
+            (k, _) => Err(format!(
+                "feed {name}: unknown kind {k:?} (\"legacy\" or \"pull\")"
+            )),
+        }
+    }
 }
 
 impl MarketSpec {
@@ -277,8 +330,13 @@ impl MarketSpec {
             return Err(format!("{}: 1 to {MAX_RISK_TIERS} risk tiers", self.name));
         }
         let mut feeds = [Pubkey::default(); MAX_ORACLE_FEEDS];
+        let mut feed_kinds = [0u8; MAX_ORACLE_FEEDS];
+        let mut feed_ids = [[0u8; 32]; MAX_ORACLE_FEEDS];
         for (i, f) in self.oracle.feeds.iter().enumerate() {
             feeds[i] = f.key()?;
+            let format = f.format().map_err(|e| format!("{}: {e}", self.name))?;
+            feed_kinds[i] = format.kind as u8;
+            feed_ids[i] = format.feed_id;
         }
         let mut tiers = [RiskTier::default(); MAX_RISK_TIERS];
         for (i, t) in self.tiers.iter().enumerate() {
@@ -301,7 +359,9 @@ impl MarketSpec {
                 max_deviation_bps: self.oracle.max_deviation_bps,
                 num_feeds: self.oracle.feeds.len() as u8,
                 min_feeds: self.oracle.min_feeds,
-                padding: [0; 6],
+                feed_kinds,
+                padding: [0; 3],
+                feed_ids,
             },
             tiers,
             tick_size: usd(self.tick_size_usd),
@@ -333,5 +393,58 @@ impl MarketSpec {
             min_order_notional: usd(self.min_order_notional_usd),
             reserved: [0; 32],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BTC_ID: &str = "e62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a415b43";
+
+    fn feed(extra: &str) -> Result<FeedFormat, String> {
+        let f: FeedSpec =
+            toml::from_str(&format!("name = \"f\"\n{extra}")).map_err(|e| e.to_string())?;
+        f.format()
+    }
+
+    #[test]
+    fn feed_kinds_and_ids_parse() {
+        assert_eq!(feed("").unwrap(), FeedFormat::LEGACY);
+        assert_eq!(feed("kind = \"legacy\"").unwrap(), FeedFormat::LEGACY);
+        let id = parse_feed_id(BTC_ID).unwrap();
+        let pull = format!("kind = \"pull\"\nfeed_id = \"0x{BTC_ID}\"");
+        assert_eq!(feed(&pull).unwrap(), FeedFormat::pull(id));
+        let bare = format!("kind = \"pull\"\nfeed_id = \"{BTC_ID}\"");
+        assert_eq!(feed(&bare).unwrap(), FeedFormat::pull(id));
+        for (bad, why) in [
+            ("kind = \"pull\"".to_string(), "needs its feed_id"),
+            (format!("feed_id = \"{BTC_ID}\""), "has no feed_id"),
+            (
+                "kind = \"pull\"\nfeed_id = \"0x12\"".to_string(),
+                "64 hex digits",
+            ),
+            (
+                format!("kind = \"pull\"\nfeed_id = \"{}\"", "0".repeat(64)),
+                "not be zero",
+            ),
+            ("kind = \"push\"".to_string(), "unknown kind"),
+        ] {
+            let e = feed(&bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn pyth_receiver_defaults_to_pyth_program() {
+        let mut c: BootstrapConfig =
+            toml::from_str("[exchange]\ntimelock_secs = 60\npyth_program = \"FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH\"\n")
+                .unwrap();
+        assert_eq!(c.pyth_receiver().unwrap(), c.pyth_program().unwrap());
+        c.exchange.pyth_receiver = Some("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ".into());
+        assert_eq!(
+            c.pyth_receiver().unwrap().to_string(),
+            "rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ"
+        );
     }
 }

@@ -86,6 +86,7 @@ async fn bootstrap_is_idempotent_and_applies_insurance_parameters() {
         collateral_mint: second.collateral_mint.parse().unwrap(),
         treasury: second.treasury.parse().unwrap(),
         pyth_program: cfg.pyth_program().unwrap(),
+        pyth_receiver: cfg.pyth_receiver().unwrap(),
         markets: vec![],
     };
     let t = wallet(&mut chain, &dep, 1_000.0).await;

@@ -243,6 +243,12 @@ impl TestEnv {
         self.dep.pyth_program
     }
 
+    /// The owner of pull feeds (the same key as the Pyth program unless the
+    /// config names `pyth_receiver`).
+    pub fn pyth_receiver(&self) -> Pubkey {
+        self.dep.pyth_receiver
+    }
+
     pub fn deployed(&self, name: &str) -> &DeployedMarket {
         self.dep.market(name)
     }
@@ -489,10 +495,11 @@ impl TestEnv {
         self.chain.advance_time(secs).await;
     }
 
-    /// Writes a Pyth price account owned by the exchange's Pyth program.
+    /// Writes `p` into `feed` in its market's format: a legacy price
+    /// account owned by the Pyth program, or a `PriceUpdateV2` for the
+    /// configured feed id owned by the Pyth receiver.
     pub fn set_feed(&mut self, feed: &Pubkey, p: &PythPrice) {
-        let pyth = self.pyth_program();
-        set_oracle(&mut self.chain, feed, &pyth, p);
+        set_oracle(&mut self.chain, &self.dep, feed, p);
     }
 
     /// A trading Pyth price in USD, published now (chain clock).

@@ -471,12 +471,11 @@ impl Bench {
     async fn publish(&mut self, m: &Pubkey) {
         let now = self.chain.clock().await.unix_timestamp;
         let p = self.price[m];
-        let pyth = self.dep.pyth_program;
         for f in self.feeds(m) {
             set_oracle(
                 &mut self.chain,
+                &self.dep,
                 &f,
-                &pyth,
                 &PythPrice::usd(p, p * 1e-4, now),
             );
         }

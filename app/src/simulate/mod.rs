@@ -223,8 +223,8 @@ impl Sim {
         for f in &feeds {
             set_oracle(
                 &mut self.chain,
+                &self.dep,
                 f,
-                &self.dep.pyth_program,
                 &PythPrice::usd(price_usd, price_usd * 2e-4, now),
             );
         }

@@ -57,12 +57,7 @@ pub async fn wallet(chain: &mut EmbeddedChain, dep: &Deployment, usd_amount: f64
 pub async fn set_price(chain: &mut EmbeddedChain, dep: &Deployment, price: f64) {
     let now = chain.clock().await.unix_timestamp;
     for f in &dep.markets[0].feeds {
-        set_oracle(
-            chain,
-            f,
-            &dep.pyth_program,
-            &PythPrice::usd(price, price * 1e-4, now),
-        );
+        set_oracle(chain, dep, f, &PythPrice::usd(price, price * 1e-4, now));
     }
     chain
         .send(

@@ -48,9 +48,9 @@ pub enum ErrorCode {
     OracleAccountsMismatch, // 6020
     #[msg("Oracle account is not the market's configured feed")]
     WrongOracle,
-    #[msg("Oracle account is not owned by the configured Pyth program")]
+    #[msg("Oracle account is not owned by the configured Pyth program (legacy feed) or Pyth receiver (pull feed)")]
     OracleWrongOwner,
-    #[msg("Oracle account is not a valid Pyth price account")]
+    #[msg("Oracle account is not a valid Pyth price account (legacy) or price update (pull)")]
     OracleInvalidAccount,
     #[msg("Oracle price is stale")]
     OracleStale,
@@ -194,4 +194,14 @@ pub enum ErrorCode {
     ParamStepTooLarge,
     #[msg("The value would make a guard reject every real feed")]
     ParamWouldFreeze,
+    #[msg("The Pyth price update is for another feed id than the market's")]
+    OracleWrongFeedId,
+    #[msg("The Pyth price update is only partially verified (not every guardian signature was checked)")]
+    OracleNotFullyVerified,
+    #[msg("Unknown oracle feed kind: 0 = Pyth legacy, 1 = Pyth pull")]
+    InvalidFeedKind,
+    #[msg("A Pyth pull feed needs its nonzero feed id")]
+    OracleFeedIdMissing,
+    #[msg("A Pyth legacy feed, or an unused feed slot, must have a zero feed id")]
+    OracleFeedIdUnexpected,
 }

@@ -98,8 +98,8 @@ pub mod bulwark {
         instructions::keys::accept_admin(ctx)
     }
 
-    /// Operator: queue a treasury, Pyth-program or feed change
-    /// (`KeyKind`) behind the timelock.
+    /// Operator: queue a treasury, Pyth-program, Pyth-receiver or feed
+    /// change (`KeyKind`) behind the timelock.
     pub fn queue_key_change(
         ctx: Context<ChangeKey>,
         kind: u8,
@@ -110,7 +110,8 @@ pub mod bulwark {
     }
 
     /// Operator: apply the pending key change after the timelock (a new
-    /// feed must pass the oracle checks).
+    /// feed keeps the slot's kind and feed id and must pass the oracle
+    /// checks of that kind).
     pub fn apply_key_change(ctx: Context<ChangeKey>) -> Result<()> {
         instructions::keys::apply_key_change(ctx)
     }

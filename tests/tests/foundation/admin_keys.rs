@@ -9,10 +9,10 @@
 use anchor_lang::prelude::Pubkey;
 use bulwark::engine::book::Side::{Ask, Bid};
 use bulwark::state::{KeyKind, MarketStatus, ParamKey, PendingKeyChange};
-use bulwark_app::bootstrap::{bootstrap, set_oracle};
+use bulwark_app::bootstrap::{bootstrap, write_feed};
 use bulwark_app::config::{usd, BootstrapConfig};
 use bulwark_app::ix;
-use bulwark_app::pyth::PythPrice;
+use bulwark_app::pyth::{FeedFormat, PythPrice};
 use bulwark_app::EmbeddedChain;
 use bulwark_tests::{
     anchor_code, code, ioc, limit, replace_account, unsign, BulwarkError as E, TestEnv, BTC,
@@ -165,6 +165,7 @@ async fn initialize_exchange_front_run_is_refused() {
         .expect("mint");
     let args = bulwark::instructions::InitializeExchangeArgs {
         pyth_program: Pubkey::new_unique(),
+        pyth_receiver: Pubkey::new_unique(),
         timelock_secs: 60,
         bounds: bulwark::state::default_bounds(),
         treasury: Pubkey::new_unique(),
@@ -196,6 +197,7 @@ async fn initialize_exchange_checks_the_program_data_account() {
         .expect("mint");
     let args = || bulwark::instructions::InitializeExchangeArgs {
         pyth_program: Pubkey::new_unique(),
+        pyth_receiver: Pubkey::new_unique(),
         timelock_secs: 60,
         bounds: bulwark::state::default_bounds(),
         treasury: Pubkey::new_unique(),
@@ -446,10 +448,17 @@ async fn dead_feed_is_replaced_through_the_timelock() {
     )
     .await;
     let good = PythPrice::usd(BTC_PRICE_USD, 10.0, now);
-    set_oracle(&mut env.chain, &new_feed, &Pubkey::new_unique(), &good);
+    let foreign = Pubkey::new_unique();
+    write_feed(
+        &mut env.chain,
+        &new_feed,
+        &foreign,
+        &FeedFormat::LEGACY,
+        &good,
+    );
     env.send_tx_expect_error(std::slice::from_ref(&apply), &[], code(E::OracleWrongOwner))
         .await;
-    set_oracle(&mut env.chain, &new_feed, &pyth, &good);
+    write_feed(&mut env.chain, &new_feed, &pyth, &FeedFormat::LEGACY, &good);
     // Another account than the queued feed, or another market.
     let wrong = ix::apply_key_change(&admin, Some(&market), Some(&old_feed));
     env.send_tx_expect_error(&[wrong], &[], code(E::WrongOracle))

@@ -445,6 +445,7 @@ async fn exchange_cannot_be_initialized_twice() {
     let mint = env.other_mint().await;
     let args = bulwark::instructions::InitializeExchangeArgs {
         pyth_program: Pubkey::new_unique(),
+        pyth_receiver: Pubkey::new_unique(),
         timelock_secs: 60,
         bounds: before.bounds,
         treasury: Pubkey::new_unique(),
@@ -457,5 +458,6 @@ async fn exchange_cannot_be_initialized_twice() {
     assert_eq!(after.admin, before.admin);
     assert_eq!(after.collateral_mint, before.collateral_mint);
     assert_eq!(after.pyth_program, before.pyth_program);
+    assert_eq!(after.pyth_receiver, before.pyth_receiver);
     assert_eq!(after.timelock_secs, before.timelock_secs);
 }

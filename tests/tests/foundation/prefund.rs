@@ -254,6 +254,7 @@ async fn market_vault_on_a_prefunded_address() {
             name: spec.name.clone(),
             key: market.pubkey(),
             feeds: vec![],
+            formats: vec![],
         });
 
         let a = assert_created(&mut env, &vault, &spl_token::ID, TokenAccount::LEN, prefund).await;

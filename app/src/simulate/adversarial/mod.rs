@@ -173,8 +173,8 @@ async fn set_feeds(sim: &mut Sim, price_usd: f64) {
     for f in &feeds {
         set_oracle(
             &mut sim.chain,
+            &sim.dep,
             f,
-            &sim.dep.pyth_program,
             &PythPrice::usd(price_usd, price_usd * 2e-4, now),
         );
     }

@@ -184,6 +184,7 @@ pub(super) async fn init_frontrun(sim: &mut Sim, cfg: &BootstrapConfig) -> Resul
         .map_err(err)?;
     let args = bulwark::instructions::InitializeExchangeArgs {
         pyth_program: attacker.pubkey(),
+        pyth_receiver: attacker.pubkey(),
         timelock_secs: bulwark::math::limits::MIN_TIMELOCK_SECS,
         bounds: bulwark::state::default_bounds(),
         treasury: attacker.pubkey(),
@@ -195,8 +196,8 @@ pub(super) async fn init_frontrun(sim: &mut Sim, cfg: &BootstrapConfig) -> Resul
         .map(|_| ())
         .map_err(|e| tx_error_name(&e));
     let tried = "right after deployment an attacker sends initialize_exchange first, naming \
-                 itself admin, its own key as Pyth program and treasury; the operator (the \
-                 program's upgrade authority) then bootstraps as usual"
+                 itself admin, its own key as Pyth program, Pyth receiver and treasury; the \
+                 operator (the program's upgrade authority) then bootstraps as usual"
         .to_string();
     let dep = match bootstrap(&mut chain, cfg).await {
         Ok(dep) => dep,
@@ -219,7 +220,10 @@ pub(super) async fn init_frontrun(sim: &mut Sim, cfg: &BootstrapConfig) -> Resul
         .await
         .ok_or("no exchange")?;
     let operator = sim.chain.payer_pubkey();
-    let blocked = front.is_err() && ex.admin == operator && ex.pyth_program != attacker.pubkey();
+    let blocked = front.is_err()
+        && ex.admin == operator
+        && ex.pyth_program != attacker.pubkey()
+        && ex.pyth_receiver != attacker.pubkey();
     Ok(Verdict {
         blocked,
         error: front.as_ref().err().cloned(),

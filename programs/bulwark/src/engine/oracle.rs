@@ -16,7 +16,8 @@ pub struct FeedReading {
     pub conf: u64,
     /// unix seconds of publication.
     pub publish_ts: i64,
-    /// the feed's aggregate status is Trading.
+    /// the feed's aggregate status is Trading (legacy feeds; a pull update
+    /// has no status and is always trading).
     pub trading: bool,
 }
 
@@ -138,7 +139,9 @@ mod tests {
             max_deviation_bps: 100,
             num_feeds: num,
             min_feeds: min,
-            padding: [0; 6],
+            feed_kinds: [0; 3],
+            padding: [0; 3],
+            feed_ids: [[0; 32]; 3],
         }
     }
 

@@ -4,7 +4,9 @@
 
 use crate::error::ErrorCode;
 use crate::math::{limits, Cast, BPS, MAX_ORACLE_FEEDS, MAX_RISK_TIERS, PPM};
-use crate::state::{Exchange, InsuranceFund, MarketConfig, ParamBounds, ParamKey, WaterfallMode};
+use crate::state::{
+    Exchange, FeedKind, InsuranceFund, MarketConfig, ParamBounds, ParamKey, WaterfallMode,
+};
 use anchor_lang::prelude::*;
 
 macro_rules! check {
@@ -86,11 +88,20 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
     );
     check!(o.min_feeds >= 1, E);
     for (i, f) in o.feeds.iter().enumerate() {
+        let id_is_zero = o.feed_ids[i] == [0u8; 32];
         if i < o.num_feeds as usize {
             check!(*f != Pubkey::default(), C);
             check!(!o.feeds[..i].contains(f), C);
+            // Each feed's format: a pull feed is read for its feed id, a
+            // legacy account has none.
+            match FeedKind::try_from(o.feed_kinds[i])? {
+                FeedKind::PythPull => check!(!id_is_zero, ErrorCode::OracleFeedIdMissing),
+                FeedKind::PythLegacy => check!(id_is_zero, ErrorCode::OracleFeedIdUnexpected),
+            }
         } else {
             check!(*f == Pubkey::default(), C);
+            check!(o.feed_kinds[i] == 0, ErrorCode::InvalidFeedKind);
+            check!(id_is_zero, ErrorCode::OracleFeedIdUnexpected);
         }
     }
     // Freeze floors first: a guard no real feed can pass (or more feeds
@@ -414,7 +425,9 @@ mod tests {
                 max_deviation_bps: 200,
                 num_feeds: 1,
                 min_feeds: 1,
-                padding: [0; 6],
+                feed_kinds: [0; MAX_ORACLE_FEEDS],
+                padding: [0; 3],
+                feed_ids: [[0; 32]; MAX_ORACLE_FEEDS],
             },
             tiers,
             tick_size: 1_000,
@@ -472,6 +485,61 @@ mod tests {
         let mut c = sample_config();
         c.base_lots_per_unit = 300;
         assert!(validate_market_config(&c, &b).is_err());
+    }
+
+    /// The error code a validation fails with.
+    fn code_of(r: Result<()>) -> u32 {
+        match r {
+            Err(anchor_lang::error::Error::AnchorError(e)) => e.error_code_number,
+            other => panic!("expected a program error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn feed_kinds_and_ids() {
+        let b = default_bounds();
+        let pull_id = [0xab; 32];
+        // A pull feed with its id, next to a legacy one: valid.
+        let mut c = sample_config();
+        c.oracle.feeds[1] = Pubkey::new_from_array([8; 32]);
+        c.oracle.num_feeds = 2;
+        c.oracle.feed_kinds[1] = FeedKind::PythPull as u8;
+        c.oracle.feed_ids[1] = pull_id;
+        validate_market_config(&c, &b).unwrap();
+        // A pull feed without an id.
+        let mut d = c;
+        d.oracle.feed_ids[1] = [0; 32];
+        assert_eq!(
+            code_of(validate_market_config(&d, &b)),
+            u32::from(ErrorCode::OracleFeedIdMissing)
+        );
+        // A legacy feed with an id.
+        let mut d = c;
+        d.oracle.feed_ids[0] = pull_id;
+        assert_eq!(
+            code_of(validate_market_config(&d, &b)),
+            u32::from(ErrorCode::OracleFeedIdUnexpected)
+        );
+        // An unknown kind, used or not.
+        let mut d = c;
+        d.oracle.feed_kinds[0] = 2;
+        assert_eq!(
+            code_of(validate_market_config(&d, &b)),
+            u32::from(ErrorCode::InvalidFeedKind)
+        );
+        let mut d = c;
+        d.oracle.feed_kinds[2] = 1;
+        assert_eq!(
+            code_of(validate_market_config(&d, &b)),
+            u32::from(ErrorCode::InvalidFeedKind)
+        );
+        // An id in an unused slot.
+        let mut d = c;
+        d.oracle.feed_ids[2] = pull_id;
+        assert_eq!(
+            code_of(validate_market_config(&d, &b)),
+            u32::from(ErrorCode::OracleFeedIdUnexpected)
+        );
     }
 
     #[test]

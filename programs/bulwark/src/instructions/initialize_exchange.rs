@@ -8,8 +8,12 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone)]
 pub struct InitializeExchangeArgs {
-    /// Owner every oracle account must have.
+    /// Owner every legacy (v2 push) oracle account must have.
     pub pyth_program: Pubkey,
+    /// Owner every pull-oracle `PriceUpdateV2` account must have (the Pyth
+    /// Solana receiver, `rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ` on
+    /// mainnet).
+    pub pyth_receiver: Pubkey,
     /// seconds a loosening change waits.
     pub timelock_secs: i64,
     pub bounds: ParamBounds,
@@ -121,6 +125,7 @@ pub fn handler(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -
     ex.admin = ctx.accounts.admin.key();
     ex.collateral_mint = ctx.accounts.collateral_mint.key();
     ex.pyth_program = args.pyth_program;
+    ex.pyth_receiver = args.pyth_receiver;
     ex.timelock_secs = args.timelock_secs;
     ex.bounds = args.bounds;
     ex.treasury = args.treasury;
@@ -137,10 +142,11 @@ pub fn handler(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -
     fund.coverage_hysteresis_bps = DEFAULT_COVERAGE_HYSTERESIS_BPS;
     fund.tightened_im_multiplier_ppm = DEFAULT_TIGHTENED_IM_MULTIPLIER_PPM;
 
-    emit!(ExchangeInitialized {
+    emit!(ExchangeInitializedV2 {
         admin: ex.admin,
         collateral_mint: ex.collateral_mint,
         pyth_program: ex.pyth_program,
+        pyth_receiver: ex.pyth_receiver,
         timelock_secs: ex.timelock_secs,
     });
     Ok(())

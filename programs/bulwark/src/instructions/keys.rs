@@ -1,17 +1,22 @@
-//! Keys that change slowly: the admin, the treasury, the Pyth program and a
-//! market's oracle feeds are replaced only through the timelock, so a stolen
-//! admin key cannot swap them under traders, and a lost or dead one can
-//! still be replaced.
+//! Keys that change slowly: the admin, the treasury, the Pyth program, the
+//! Pyth receiver and a market's oracle feeds are replaced only through the
+//! timelock, so a stolen admin key cannot swap them under traders, and a
+//! lost or dead one can still be replaced.
 //!
 //! - Admin: `propose_admin(new)` (the admin) queues it; `accept_admin`,
 //!   signed by the new key once the eta has passed, completes it (the new
 //!   key proves it can sign before it holds any power). From then on the
 //!   old key is refused everywhere (`has_one = admin`).
-//! - Treasury, Pyth program, feed `index` of a market:
+//! - Treasury, Pyth program (owner of legacy feeds), Pyth receiver (owner
+//!   of pull feeds), feed `index` of a market:
 //!   `queue_key_change(kind, index, new_key)`, then `apply_key_change` after
 //!   the eta, which checks the new account: a treasury must be a token
 //!   account of the collateral mint; a feed must pass every check of
-//!   `refresh_prices` (owner, parsing, status, staleness, confidence).
+//!   `refresh_prices` (owner, parsing, feed id, verification, status,
+//!   staleness, confidence). A feed change replaces only the account: the
+//!   slot keeps its kind (`feed_kinds[index]`) and, for a pull feed, its
+//!   feed id (`feed_ids[index]`), and the new account must pass the checks
+//!   of that kind — a pull feed's new account must carry the same feed id.
 //! - `cancel_key_change` (the admin) withdraws whatever is pending.
 //!
 //! One key change is pending at a time (`Exchange::pending_key`); queuing
@@ -20,7 +25,7 @@
 use crate::engine::oracle::check_reading;
 use crate::error::ErrorCode;
 use crate::math::SafeMath;
-use crate::oracle::read_feed;
+use crate::oracle::{read_feed, OracleOwners};
 use crate::state::*;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{spl_token, TokenAccount};
@@ -56,6 +61,7 @@ fn current_key(ex: &Exchange, market: Option<&Market>, kind: KeyKind, index: u8)
         KeyKind::Admin => ex.admin,
         KeyKind::Treasury => ex.treasury,
         KeyKind::PythProgram => ex.pyth_program,
+        KeyKind::PythReceiver => ex.pyth_receiver,
         KeyKind::Feed => {
             let m = market.ok_or_else(|| error!(ErrorCode::MarketRequired))?;
             let o = &m.config.oracle;
@@ -162,7 +168,8 @@ pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
     Ok(())
 }
 
-/// Applies the pending treasury, Pyth-program or feed change after its eta.
+/// Applies the pending treasury, Pyth-program, Pyth-receiver or feed change
+/// after its eta.
 pub fn apply_key_change(ctx: Context<ChangeKey>) -> Result<()> {
     let mut ex = ctx.accounts.exchange.load_mut()?;
     let p = ex.pending_key;
@@ -197,6 +204,11 @@ pub fn apply_key_change(ctx: Context<ChangeKey>) -> Result<()> {
             ex.pyth_program = p.new_key;
             old
         }
+        KeyKind::PythReceiver => {
+            let old = ex.pyth_receiver;
+            ex.pyth_receiver = p.new_key;
+            old
+        }
         KeyKind::Feed => {
             let loader = ctx
                 .accounts
@@ -206,13 +218,22 @@ pub fn apply_key_change(ctx: Context<ChangeKey>) -> Result<()> {
             require_keys_eq!(loader.key(), p.target, ErrorCode::WrongMarket);
             let mut m = loader.load_mut()?;
             let info = new_account()?;
-            // The same checks as refresh_prices: key, owner, parsing, then
-            // status, price, staleness and confidence.
-            let reading = read_feed(info, &p.new_key, &ex.pyth_program)?.map_err(Error::from)?;
-            check_reading(&reading, &m.config.oracle, now).map_err(Error::from)?;
-            let o = &mut m.config.oracle;
-            let (i, n) = (p.index as usize, o.num_feeds as usize);
+            let (i, n) = (p.index as usize, m.config.oracle.num_feeds as usize);
             require!(i < n, ErrorCode::InvalidMarketConfig);
+            // The same checks as refresh_prices, for the slot's kind and
+            // feed id (both unchanged): key, owner, parsing, feed id, then
+            // verification, status, price, staleness and confidence.
+            let o = &m.config.oracle;
+            let reading = read_feed(
+                info,
+                &p.new_key,
+                o.feed_kind(i)?,
+                &o.feed_ids[i],
+                &OracleOwners::of(&ex),
+            )?
+            .map_err(Error::from)?;
+            check_reading(&reading, o, now).map_err(Error::from)?;
+            let o = &mut m.config.oracle;
             // Still no duplicate (nothing else changes the feeds, but the
             // check is cheap). The rest of the config is not re-validated:
             // a dead feed must stay replaceable even if today's bounds

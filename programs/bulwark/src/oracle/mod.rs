@@ -1,15 +1,53 @@
-//! Reading Pyth price accounts. The bytes are parsed with pyth-sdk-solana;
-//! the owner and key checks happen here, the price checks in
+//! Reading Pyth accounts, in the format each feed's config names
+//! (`state::FeedKind`):
+//!
+//! - `PythLegacy` (`legacy.rs`): the legacy v2 push price account, parsed
+//!   with pyth-sdk-solana, owned by `Exchange::pyth_program`;
+//! - `PythPull` (`pull.rs`): the pull oracle's `PriceUpdateV2`, parsed by
+//!   bytes, owned by `Exchange::pyth_receiver`, for the feed id in the
+//!   market config, fully verified.
+//!
+//! The key, owner and feed-id checks happen here (hard errors); the price
+//! checks (status, verification, staleness, confidence, deviation) in
 //! `engine::oracle`.
+
+pub mod legacy;
+pub mod pull;
 
 use crate::engine::oracle::FeedReading;
 use crate::error::ErrorCode;
 use crate::math::{Cast, SafeMath};
+use crate::state::{Exchange, FeedKind};
 use anchor_lang::prelude::*;
-use pyth_sdk_solana::state::{load_price_account, PriceStatus, SolanaPriceAccount};
 
 /// Program precision is 1e-6 (price units); Pyth gives `price * 10^expo`.
 const TARGET_EXPO: i32 = -6;
+
+/// The owners oracle accounts must have, from the exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OracleOwners {
+    /// Owner of every legacy feed (`Exchange::pyth_program`).
+    pub pyth_program: Pubkey,
+    /// Owner of every pull feed (`Exchange::pyth_receiver`).
+    pub pyth_receiver: Pubkey,
+}
+
+impl OracleOwners {
+    pub fn of(ex: &Exchange) -> Self {
+        Self {
+            pyth_program: ex.pyth_program,
+            pyth_receiver: ex.pyth_receiver,
+        }
+    }
+
+    /// The owner a feed of `kind` must have.
+    pub fn for_kind(&self, kind: FeedKind) -> &Pubkey {
+        match kind {
+            FeedKind::PythLegacy => &self.pyth_program,
+            FeedKind::PythPull => &self.pyth_receiver,
+        }
+    }
+}
 
 /// Converts a Pyth value with exponent `expo` to 1e-6 precision. Extra digits
 /// are truncated toward zero (an index has no trader side to favour; the
@@ -29,41 +67,57 @@ pub fn to_price_units(value: i64, expo: i32) -> Result<i64> {
     }
 }
 
-/// Reads one feed. Wrong key or foreign owner is a hard error (an attack or
-/// a client bug); anything about the price itself is left to the engine.
-pub fn read_feed(
-    info: &AccountInfo,
-    expected_key: &Pubkey,
-    pyth_program: &Pubkey,
-) -> Result<core::result::Result<FeedReading, ErrorCode>> {
-    require_keys_eq!(*info.key, *expected_key, ErrorCode::WrongOracle);
-    require_keys_eq!(*info.owner, *pyth_program, ErrorCode::OracleWrongOwner);
-    let data = info.try_borrow_data()?;
-    Ok(parse_price_account(&data))
-}
-
-/// Parses a Pyth v2 (Solana) price account from its bytes.
-pub fn parse_price_account(data: &[u8]) -> core::result::Result<FeedReading, ErrorCode> {
-    let acct: &SolanaPriceAccount =
-        load_price_account::<32, ()>(data).map_err(|_| ErrorCode::OracleInvalidAccount)?;
+/// A reading in program precision from a Pyth price, confidence and
+/// exponent, the same for both formats. A value that does not convert
+/// makes the account invalid.
+pub fn to_reading(
+    price: i64,
+    conf: u64,
+    expo: i32,
+    publish_ts: i64,
+    trading: bool,
+) -> core::result::Result<FeedReading, ErrorCode> {
     let bad = |_| ErrorCode::OracleInvalidAccount;
-    let price = to_price_units(acct.agg.price, acct.expo).map_err(bad)?;
-    let conf_raw: i64 = acct.agg.conf.cast().map_err(bad)?;
-    let conf = to_price_units(conf_raw, acct.expo)
-        .map_err(bad)?
-        .unsigned_abs();
+    let price = to_price_units(price, expo).map_err(bad)?;
+    let conf_raw: i64 = conf.cast().map_err(bad)?;
+    let conf = to_price_units(conf_raw, expo).map_err(bad)?.unsigned_abs();
     Ok(FeedReading {
         price,
         // Round the confidence up by one unit when digits were cut, so a
         // truncated interval never looks tighter than it is.
-        conf: if acct.expo < TARGET_EXPO {
+        conf: if expo < TARGET_EXPO {
             conf.saturating_add(1)
         } else {
             conf
         },
-        publish_ts: acct.timestamp,
-        trading: acct.agg.status == PriceStatus::Trading,
+        publish_ts,
+        trading,
     })
+}
+
+/// Reads one feed of format `kind`. Wrong key, foreign owner (the owner
+/// `kind` requires) or, for a pull feed, another feed id than `feed_id` is
+/// a hard error (an attack or a client bug); anything about the price
+/// itself — a partial verification included — is a reading error, left to
+/// the engine.
+pub fn read_feed(
+    info: &AccountInfo,
+    expected_key: &Pubkey,
+    kind: FeedKind,
+    feed_id: &[u8; 32],
+    owners: &OracleOwners,
+) -> Result<core::result::Result<FeedReading, ErrorCode>> {
+    require_keys_eq!(*info.key, *expected_key, ErrorCode::WrongOracle);
+    require_keys_eq!(
+        *info.owner,
+        *owners.for_kind(kind),
+        ErrorCode::OracleWrongOwner
+    );
+    let data = info.try_borrow_data()?;
+    match kind {
+        FeedKind::PythLegacy => Ok(legacy::parse_price_account(&data)),
+        FeedKind::PythPull => pull::read_price_update(&data, feed_id),
+    }
 }
 
 #[cfg(test)]

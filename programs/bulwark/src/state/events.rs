@@ -3,11 +3,16 @@
 
 use anchor_lang::prelude::*;
 
+/// V2: adds `pyth_receiver`, the owner of pull-oracle feeds.
 #[event]
-pub struct ExchangeInitialized {
+pub struct ExchangeInitializedV2 {
     pub admin: Pubkey,
     pub collateral_mint: Pubkey,
+    /// Owner of legacy Pyth feeds.
     pub pyth_program: Pubkey,
+    /// Owner of pull-oracle (`PriceUpdateV2`) feeds.
+    pub pyth_receiver: Pubkey,
+    /// seconds.
     pub timelock_secs: i64,
 }
 

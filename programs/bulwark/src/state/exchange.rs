@@ -91,11 +91,14 @@ pub enum KeyKind {
     /// `Exchange::treasury`: must be a token account of the collateral mint
     /// when applied.
     Treasury = 1,
-    /// `Exchange::pyth_program`: the owner every feed must have.
+    /// `Exchange::pyth_program`: the owner every legacy feed must have.
     PythProgram = 2,
     /// `market.config.oracle.feeds[index]` of the market `target`: the new
-    /// feed must pass every oracle check of `refresh_prices` when applied.
+    /// feed keeps the slot's kind and feed id and must pass every oracle
+    /// check of `refresh_prices` for that kind when applied.
     Feed = 3,
+    /// `Exchange::pyth_receiver`: the owner every pull feed must have.
+    PythReceiver = 4,
 }
 
 impl TryFrom<u8> for KeyKind {
@@ -106,6 +109,7 @@ impl TryFrom<u8> for KeyKind {
             1 => KeyKind::Treasury,
             2 => KeyKind::PythProgram,
             3 => KeyKind::Feed,
+            4 => KeyKind::PythReceiver,
             _ => return err!(crate::error::ErrorCode::UnknownParam),
         })
     }
@@ -150,8 +154,12 @@ pub struct Exchange {
     pub admin: Pubkey,
     /// The only collateral token (6 decimals).
     pub collateral_mint: Pubkey,
-    /// Owner every oracle account must have.
+    /// Owner every legacy (v2 push) oracle account must have.
     pub pyth_program: Pubkey,
+    /// Owner every pull-oracle (`PriceUpdateV2`) account must have: the
+    /// Pyth Solana receiver (`rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ`
+    /// on mainnet).
+    pub pyth_receiver: Pubkey,
     /// seconds a loosening change waits before it can be applied.
     pub timelock_secs: i64,
     pub bounds: ParamBounds,
@@ -163,15 +171,15 @@ pub struct Exchange {
     pub pending: [PendingChange; MAX_PENDING_CHANGES],
     /// Token account (collateral mint) receiving the treasury's fee share.
     pub treasury: Pubkey,
-    /// The one pending key change (admin, treasury, Pyth program or a
-    /// market's feed); carved out of what were reserved bytes, so the
-    /// account keeps its size.
+    /// The one pending key change (admin, treasury, Pyth program, Pyth
+    /// receiver or a market's feed); carved out of what were reserved
+    /// bytes, so the account keeps its size.
     pub pending_key: PendingKeyChange,
     pub reserved: [u8; 8],
 }
 const_assert_eq!(
     core::mem::size_of::<Exchange>(),
-    8 + 32 * 3 + 8 + 64 + 8 + 8 + 64 * 8 + 128
+    8 + 32 * 4 + 8 + 64 + 8 + 8 + 64 * 8 + 128
 );
 const_assert_eq!(core::mem::size_of::<Exchange>() % 8, 0);
 

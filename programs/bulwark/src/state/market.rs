@@ -72,6 +72,30 @@ pub struct RiskTier {
 }
 const_assert_eq!(core::mem::size_of::<RiskTier>(), 16);
 
+/// The account format of one oracle feed, chosen per feed in the market
+/// config (`OracleConfig::feed_kinds`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FeedKind {
+    /// A legacy Pyth v2 (Solana push) price account, owned by
+    /// `Exchange::pyth_program`; its feed id is zero in the config.
+    PythLegacy = 0,
+    /// A Pyth pull-oracle `PriceUpdateV2` account, owned by
+    /// `Exchange::pyth_receiver`, fully verified, for the config's feed id.
+    PythPull = 1,
+}
+
+impl TryFrom<u8> for FeedKind {
+    type Error = Error;
+    fn try_from(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(Self::PythLegacy),
+            1 => Ok(Self::PythPull),
+            _ => err!(ErrorCode::InvalidFeedKind),
+        }
+    }
+}
+
 #[zero_copy]
 #[derive(Debug, Default, BorshSerialize, BorshDeserialize, PartialEq, Eq)]
 #[borsh(crate = "anchor_lang::prelude::borsh")]
@@ -87,9 +111,26 @@ pub struct OracleConfig {
     pub num_feeds: u8,
     /// fewest agreeing feeds needed for an index.
     pub min_feeds: u8,
-    pub padding: [u8; 6],
+    /// `FeedKind` of each feed as u8 (0 = Pyth legacy v2, 1 = Pyth pull
+    /// `PriceUpdateV2`); 0 in unused slots.
+    pub feed_kinds: [u8; MAX_ORACLE_FEEDS],
+    pub padding: [u8; 3],
+    /// The Pyth feed id of each pull feed (the price message's `feed_id`,
+    /// checked on every read); all zero for legacy feeds and unused slots.
+    pub feed_ids: [[u8; 32]; MAX_ORACLE_FEEDS],
 }
-const_assert_eq!(core::mem::size_of::<OracleConfig>(), 112);
+const_assert_eq!(
+    core::mem::size_of::<OracleConfig>(),
+    112 + 32 * MAX_ORACLE_FEEDS
+);
+const_assert_eq!(core::mem::size_of::<OracleConfig>() % 8, 0);
+
+impl OracleConfig {
+    /// The kind of feed `i`.
+    pub fn feed_kind(&self, i: usize) -> Result<FeedKind> {
+        FeedKind::try_from(self.feed_kinds[i])
+    }
+}
 
 /// Everything the operator configures about a market. All of it is checked
 /// against the exchange's bounds (`engine::params::validate_market_config`).
@@ -159,7 +200,7 @@ pub struct MarketConfig {
 }
 const_assert_eq!(
     core::mem::size_of::<MarketConfig>(),
-    112 + 128 + 56 + 44 + 4 + 64
+    core::mem::size_of::<OracleConfig>() + 128 + 56 + 44 + 4 + 64
 );
 const_assert_eq!(core::mem::size_of::<MarketConfig>() % 8, 0);
 
@@ -456,11 +497,12 @@ mod layout_tests {
     fn account_sizes() {
         assert_eq!(core::mem::size_of::<Seat>(), 128);
         assert_eq!(core::mem::size_of::<Order>(), 48);
-        assert_eq!(core::mem::size_of::<Market>(), 1_000);
-        assert_eq!(SEATS_OFFSET, 1_008);
+        assert_eq!(core::mem::size_of::<OracleConfig>(), 208);
+        assert_eq!(core::mem::size_of::<Market>(), 1_096);
+        assert_eq!(SEATS_OFFSET, 1_104);
         // Default capacities (migrations/localnet.toml): 1,024 seats, 256 orders per side.
-        assert_eq!(Market::account_size(1_024, 256), 156_656);
-        assert_eq!(crate::state::Exchange::SPACE, 840);
+        assert_eq!(Market::account_size(1_024, 256), 156_752);
+        assert_eq!(crate::state::Exchange::SPACE, 872);
         assert_eq!(crate::state::InsuranceFund::SPACE, 512);
     }
 }
