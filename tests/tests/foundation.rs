@@ -14,6 +14,8 @@ mod harness;
 mod negative;
 #[path = "foundation/oracle.rs"]
 mod oracle;
+#[path = "foundation/oracle_pull.rs"]
+mod oracle_pull;
 #[path = "foundation/params.rs"]
 mod params;
 #[path = "foundation/prefund.rs"]
