@@ -171,6 +171,13 @@ impl EmbeddedChain {
             std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some();
         let mut pt = ProgramTest::new("bulwark", bulwark::ID, processor!(bulwark_entry));
         pt.prefer_bpf(sbf);
+        // The localnet mock oracle (mock_oracle.so beside bulwark.so in SBF
+        // runs), so the tools a local validator uses can be tested here.
+        pt.add_program(
+            "mock_oracle",
+            mock_oracle::ID,
+            processor!(mock_oracle::process_instruction),
+        );
         pt.set_compute_max_units(cu_limit);
         for (k, a) in accounts {
             pt.add_account(k, a);
@@ -265,6 +272,11 @@ impl EmbeddedChain {
                 self.blockhash = Some(bh);
                 self.sent.clear();
             }
+            // `get_new_latest_blockhash` waits for a hash other than the
+            // context's last one: record this one there too, or the next
+            // wait could return it again and repeat a transaction under it
+            // (AlreadyProcessed, seen when slow transactions take this path).
+            self.ctx.last_blockhash = bh;
             self.blockhash_at = std::time::Instant::now();
             if self.sent.contains(&key) {
                 let bh = self

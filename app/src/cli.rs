@@ -259,6 +259,92 @@ pub(crate) enum Cmd {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// Local cluster only: price accounts of the mock oracle
+    /// (programs/mock-oracle, deployed by scripts/localnet), in Pyth's
+    /// legacy or pull (PriceUpdateV2) layout. The payer is -k.
+    Oracle {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        step: OracleStep,
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Write a new keypair file (JSON array of 64 bytes, as the Solana CLI's)
+    /// and print its address; refuses to overwrite a file.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Local cluster only: send SOL from -k to an address and mint it
+    /// collateral (-k must be the collateral mint's authority, as the admin
+    /// of a localhost bootstrap is).
+    Fund {
+        #[command(flatten)]
+        conn: Conn,
+        /// Who receives.
+        #[arg(long)]
+        to: Pubkey,
+        /// SOL to send.
+        #[arg(long, default_value_t = 0.0)]
+        sol: f64,
+        /// Collateral (USD) to mint to its associated token account.
+        #[arg(long, default_value_t = 0.0)]
+        usd: f64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A mock price: USD, confidence, status.
+#[derive(Args, Clone, Copy)]
+pub(crate) struct MockPriceArgs {
+    /// USD per base unit (written with exponent -8).
+    #[arg(long)]
+    pub(crate) price: f64,
+    /// Confidence interval, USD.
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) conf: f64,
+    /// Publish time this many seconds before the validator's clock
+    /// [default: the clock].
+    #[arg(long)]
+    pub(crate) age: Option<i64>,
+    /// Legacy: aggregate status not Trading.
+    #[arg(long)]
+    pub(crate) halted: bool,
+    /// Pull: a partially verified update with this many signatures.
+    #[arg(long)]
+    pub(crate) partial: Option<u8>,
+}
+
+#[derive(Subcommand, Clone)]
+pub(crate) enum OracleStep {
+    /// Create a feed account (its new keypair, written to --out, is the
+    /// only key that can move it) holding a first price.
+    Create {
+        /// legacy or pull.
+        #[arg(long, default_value = "legacy")]
+        kind: String,
+        /// Pull feeds: the Pyth feed id (64 hex digits, 0x optional).
+        #[arg(long)]
+        feed_id: Option<String>,
+        /// Where to write the feed's keypair.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        price: MockPriceArgs,
+    },
+    /// Write a new price into feeds (each keeps its layout and feed id), in
+    /// one transaction.
+    Set {
+        /// A feed's keypair file (from `create --out`); repeatable.
+        #[arg(long, required = true)]
+        feed: Vec<PathBuf>,
+        #[command(flatten)]
+        price: MockPriceArgs,
+    },
 }
 
 #[derive(Subcommand, Clone, Copy)]

@@ -16,6 +16,7 @@ pub mod invariants;
 pub mod ix;
 pub mod keeper;
 pub mod keeper_loop;
+pub mod localnet;
 pub mod pyth;
 pub mod rpc;
 pub mod simulate;

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 mod cli;
+mod localnet_cmd;
 mod trade_cmd;
 
 use cli::*;
@@ -214,6 +215,13 @@ fn main() -> ExitCode {
             }) {
                 Ok(r) if r.ok => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::FAILURE,
+                Err(e) => fail(e),
+            }
+        }
+        cmd @ (Cmd::Oracle { .. } | Cmd::Fund { .. } | Cmd::Keygen { .. }) => {
+            let mut out = std::io::stdout();
+            match runtime().block_on(localnet_cmd::localnet_command(cmd, &mut out)) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
             }
         }

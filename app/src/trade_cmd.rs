@@ -219,7 +219,12 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             let r = bulwark_app::apply::apply_config(&mut chain, &kp, &cfg, opts).await?;
             commands::emit(out, json, &r, |o, r| commands::print_apply(o, r))
         }
-        Cmd::Simulate { .. } | Cmd::Keeper { .. } | Cmd::Audit { .. } => {
+        Cmd::Simulate { .. }
+        | Cmd::Keeper { .. }
+        | Cmd::Audit { .. }
+        | Cmd::Oracle { .. }
+        | Cmd::Fund { .. }
+        | Cmd::Keygen { .. } => {
             unreachable!("handled in main")
         }
     }

@@ -31,6 +31,7 @@ const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 const USAGE: &str = "\
 usage: bulwark-localnet [--rpc-port PORT] [--faucet-port PORT] [--program PATH]
                         [--program-id ID] [--keypair PATH] [--ledger DIR]
+                        [--bpf-program ID PATH]... [--port-range START-END]
 
   --rpc-port PORT   JSON-RPC port on 127.0.0.1 (default 8899; websocket = PORT+1)
   --faucet-port PORT  faucet for `requestAirdrop` / `solana airdrop` (default 9900;
@@ -40,6 +41,11 @@ usage: bulwark-localnet [--rpc-port PORT] [--faucet-port PORT] [--program PATH]
   --keypair PATH    upgrade authority and funded payer; created if missing
                     (default target/localnet/upgrade-authority.json)
   --ledger DIR      ledger directory (default: a fresh temporary one)
+  --port-range START-END  gossip, TPU and TVU ports (default RPC+2 to
+                    RPC+40, so validators on different RPC ports do not collide)
+  --bpf-program ID PATH  also deploy PATH (SBF) at ID, with no upgrade authority, as the
+                    Solana CLI's `solana-test-validator --bpf-program` does
+                    (scripts/localnet adds the localnet mock oracle this way)
 ";
 
 struct Args {
@@ -49,6 +55,10 @@ struct Args {
     program_id: Pubkey,
     keypair: PathBuf,
     ledger: Option<PathBuf>,
+    /// gossip/TPU/TVU ports; None = derived from the RPC port.
+    port_range: Option<(u16, u16)>,
+    /// (program id, SBF path) deployed with no upgrade authority.
+    extra: Vec<(Pubkey, PathBuf)>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,6 +69,8 @@ fn parse_args() -> Result<Args, String> {
         program_id: Pubkey::from_str(PROGRAM_ID).map_err(|e| format!("program id: {e}"))?,
         keypair: PathBuf::from("target/localnet/upgrade-authority.json"),
         ledger: None,
+        extra: Vec::new(),
+        port_range: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -83,6 +95,22 @@ fn parse_args() -> Result<Args, String> {
             }
             "--keypair" => a.keypair = value()?.into(),
             "--ledger" => a.ledger = Some(value()?.into()),
+            "--port-range" => {
+                let v = value()?;
+                let (a0, b0) = v
+                    .split_once('-')
+                    .ok_or_else(|| format!("--port-range {v}: START-END"))?;
+                let p = |x: &str| x.parse::<u16>().map_err(|e| format!("--port-range {v}: {e}"));
+                a.port_range = Some((p(a0)?, p(b0)?));
+            }
+            "--bpf-program" => {
+                let id = Pubkey::from_str(&value()?).map_err(|e| format!("--bpf-program: {e}"))?;
+                let path = PathBuf::from(value()?);
+                if !path.is_file() {
+                    return Err(format!("--bpf-program {id}: {}: no such file", path.display()));
+                }
+                a.extra.push((id, path));
+            }
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
@@ -153,6 +181,31 @@ fn run() -> Result<(), String> {
                 &solana_sdk_ids::system_program::id(),
             ),
         );
+    // Extra programs: upgradeable-loader accounts whose upgrade authority is
+    // the default key (nobody), as `TestValidatorGenesis::add_program` does.
+    for (id, path) in &args.extra {
+        genesis.add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
+            program_id: *id,
+            loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
+            upgrade_authority: Pubkey::default(),
+            program_path: path.clone(),
+        }]);
+    }
+    // The library's default port range is the same in every process: two
+    // validators on one machine would both bind its first gossip port.
+    let (lo, hi) = args.port_range.unwrap_or((
+        args.rpc_port.saturating_add(2),
+        args.rpc_port.saturating_add(40),
+    ));
+    genesis.port_range((lo, hi)).gossip_port(lo);
+    // Transaction history on (getSignaturesForAddress, getTransaction), as
+    // the Solana CLI's solana-test-validator has it: `bulwark audit
+    // --events` recomputes the insurance ledger's hash chain from it.
+    genesis.rpc_config(solana_rpc::rpc::JsonRpcConfig {
+        enable_rpc_transaction_history: true,
+        enable_extended_tx_metadata_storage: true,
+        ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
+    });
     let faucet_addr =
         (args.faucet_port != 0).then(|| SocketAddr::from((Ipv4Addr::LOCALHOST, args.faucet_port)));
     // The RPC forwards `requestAirdrop` to this address; the faucet itself is
@@ -214,6 +267,9 @@ fn run() -> Result<(), String> {
     println!("program_id={}", args.program_id);
     println!("upgrade_authority={}", authority.pubkey());
     println!("upgrade_authority_keypair={}", args.keypair.display());
+    for (id, path) in &args.extra {
+        println!("extra_program={id} {}", path.display());
+    }
     eprintln!(
         "bulwark-localnet: upgrade authority {} ({} keypair {}), funded with {AUTHORITY_SOL} SOL at genesis; \
          use it as -k for `bulwark bootstrap` and as the fee payer. Ctrl-C (SIGINT) or SIGTERM stops.",

@@ -1,0 +1,125 @@
+//! `bulwark oracle` and `bulwark fund`: local-cluster tools over RPC.
+
+use bulwark_app::chain_trait::Chain;
+use bulwark_app::commands;
+use bulwark_app::localnet::{self, FeedFormat, MockPrice};
+use bulwark_app::rpc::{self, RpcChain};
+use solana_signer::Signer;
+use std::io::Write;
+
+use crate::cli::*;
+
+async fn mock_price(chain: &mut RpcChain, a: &MockPriceArgs) -> MockPrice {
+    let publish_time = match a.age {
+        Some(age) => Some(chain.unix_time().await - age),
+        None => None,
+    };
+    MockPrice {
+        usd: a.price,
+        conf_usd: a.conf,
+        publish_time,
+        trading: !a.halted,
+        partial: a.partial,
+    }
+}
+
+fn print_feed(o: &mut dyn Write, v: &localnet::FeedView) -> std::io::Result<()> {
+    writeln!(
+        o,
+        "{} feed {}{} (owner: the mock oracle {})",
+        match v.kind {
+            FeedFormat::Legacy => "legacy",
+            FeedFormat::Pull => "pull",
+        },
+        v.address,
+        v.feed_id
+            .as_deref()
+            .map(|f| format!(", feed id {f}"))
+            .unwrap_or_default(),
+        v.owner
+    )
+}
+
+pub(crate) async fn localnet_command(cmd: Cmd, out: &mut dyn Write) -> Result<(), String> {
+    match cmd {
+        Cmd::Oracle { conn, step, json } => {
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let views = match step {
+                OracleStep::Create {
+                    kind,
+                    feed_id,
+                    out: path,
+                    price,
+                } => {
+                    let format: FeedFormat = kind.parse()?;
+                    let id = match (format, feed_id) {
+                        (FeedFormat::Pull, Some(s)) => localnet::parse_feed_id(&s)?,
+                        (FeedFormat::Pull, None) => {
+                            return Err("a pull feed needs --feed-id".into())
+                        }
+                        (FeedFormat::Legacy, Some(_)) => {
+                            return Err("a legacy feed has no feed id".into())
+                        }
+                        (FeedFormat::Legacy, None) => [0; 32],
+                    };
+                    let p = mock_price(&mut chain, &price).await;
+                    let feed = localnet::create_feed(&mut chain, format, id, &p).await?;
+                    rpc::write_keypair_file(&feed, &path)?;
+                    return commands::emit(
+                        out,
+                        json,
+                        &localnet::view(&feed.pubkey(), format, id),
+                        print_feed,
+                    );
+                }
+                OracleStep::Set { feed, price } => {
+                    let feeds = feed
+                        .iter()
+                        .map(|f| rpc::read_keypair_file(f))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let p = mock_price(&mut chain, &price).await;
+                    localnet::set_feeds(&mut chain, &feeds, &p).await?
+                }
+            };
+            commands::emit(out, json, &views, |o, vs| {
+                vs.iter().try_for_each(|v| print_feed(o, v))
+            })
+        }
+        Cmd::Fund {
+            conn,
+            to,
+            sol,
+            usd,
+            json,
+        } => {
+            let kp = conn.keypair()?;
+            let mut chain = RpcChain::new(&conn.url(), kp.insecure_clone());
+            chain.check_connection().await?;
+            let r = localnet::fund(&mut chain, &kp, &to, sol, usd).await?;
+            commands::emit(out, json, &r, |o, r| {
+                writeln!(
+                    o,
+                    "sent {} SOL to {}, minted {:.6} USD to {}",
+                    r.sol, r.to, r.usd, r.token_account
+                )
+            })
+        }
+        Cmd::Keygen { out: path, json } => {
+            if path.exists() {
+                return Err(format!("{}: exists (not overwritten)", path.display()));
+            }
+            let kp = solana_keypair::Keypair::new();
+            rpc::write_keypair_file(&kp, &path)?;
+            let v = serde_json::json!({
+                "address": kp.pubkey().to_string(),
+                "keypair": path.display().to_string(),
+            });
+            commands::emit(out, json, &v, |o, _| {
+                writeln!(o, "{} written to {}", kp.pubkey(), path.display())
+            })
+        }
+        _ => unreachable!("not a localnet command"),
+    }
+}
