@@ -204,4 +204,6 @@ pub enum ErrorCode {
     OracleFeedIdMissing,
     #[msg("A Pyth legacy feed, or an unused feed slot, must have a zero feed id")]
     OracleFeedIdUnexpected,
+    #[msg("Two pull feeds of a market carry the same Pyth feed id: one source cannot count twice")]
+    OracleFeedIdDuplicate,
 }

@@ -95,7 +95,15 @@ pub fn validate_market_config(c: &MarketConfig, b: &ParamBounds) -> Result<()> {
             // Each feed's format: a pull feed is read for its feed id, a
             // legacy account has none.
             match FeedKind::try_from(o.feed_kinds[i])? {
-                FeedKind::PythPull => check!(!id_is_zero, ErrorCode::OracleFeedIdMissing),
+                FeedKind::PythPull => {
+                    check!(!id_is_zero, ErrorCode::OracleFeedIdMissing);
+                    // One Pyth feed behind two accounts is one source: it
+                    // must not count twice towards `min_feeds`.
+                    check!(
+                        !o.feed_ids[..i].contains(&o.feed_ids[i]),
+                        ErrorCode::OracleFeedIdDuplicate
+                    );
+                }
                 FeedKind::PythLegacy => check!(id_is_zero, ErrorCode::OracleFeedIdUnexpected),
             }
         } else {
@@ -493,6 +501,27 @@ mod tests {
             Err(anchor_lang::error::Error::AnchorError(e)) => e.error_code_number,
             other => panic!("expected a program error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn one_pyth_feed_counts_once() {
+        // Two pull accounts carrying the same Pyth feed id are one source:
+        // with min_feeds = 2 they would fake the agreement of two.
+        let b = default_bounds();
+        let mut c = sample_config();
+        c.oracle.num_feeds = 2;
+        c.oracle.min_feeds = 2;
+        for i in 0..2 {
+            c.oracle.feeds[i] = Pubkey::new_from_array([8 + i as u8; 32]);
+            c.oracle.feed_kinds[i] = FeedKind::PythPull as u8;
+            c.oracle.feed_ids[i] = [0xab; 32];
+        }
+        assert_eq!(
+            code_of(validate_market_config(&c, &b)),
+            u32::from(ErrorCode::OracleFeedIdDuplicate)
+        );
+        c.oracle.feed_ids[1] = [0xac; 32];
+        validate_market_config(&c, &b).unwrap();
     }
 
     #[test]
