@@ -81,12 +81,16 @@ fn fund_balance(data: &[u8]) -> u64 {
 
 /// What a seat needs, computed with the engine at the mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Need {
+pub enum Need {
     Liquidate,
     Bankrupt,
 }
 
-fn needs(m: &MarketRef) -> Vec<(Pubkey, Need)> {
+/// The round's candidate scan of one decoded market: every occupied seat
+/// below maintenance (`Liquidate`) or with negative equity (`Bankrupt`),
+/// at the risk price, in seat order. No chain needed (the scan benchmark,
+/// `app/examples/keeper_scan.rs`, calls it on in-memory bytes).
+pub fn needs(m: &MarketRef) -> Vec<(Pubkey, Need)> {
     let st = &m.header.state;
     let cfg = &m.header.config;
     let price = margin::risk_price(st);
@@ -109,6 +113,33 @@ fn needs(m: &MarketRef) -> Vec<(Pubkey, Need)> {
         }
     }
     out
+}
+
+/// Whether `update_funding` is due at `now`.
+pub fn funding_due(m: &MarketRef, now: i64) -> bool {
+    now - m.header.state.last_funding_ts >= m.header.config.funding_interval_secs as i64
+}
+
+/// Quote atoms of fees a `sweep_fees` would move.
+pub fn unswept_fees(m: &MarketRef) -> u64 {
+    let st = &m.header.state;
+    st.unswept_insurance_fees
+        + st.unswept_treasury_fees
+        + m.header.waterfall.unswept_liquidation_fees
+}
+
+/// Whether the fund's coverage calls for another tightening level (the
+/// same engine function the program applies); `fund_data` is the insurance
+/// fund's account data.
+pub fn tightening_due(m: &MarketRef, fund_data: &[u8]) -> bool {
+    let n = core::mem::size_of::<InsuranceFund>();
+    if fund_data.len() < 8 + n {
+        return false;
+    }
+    let fund: InsuranceFund = bytemuck::pod_read_unaligned(&fund_data[8..8 + n]);
+    bulwark::engine::insurance::tightening(m.header, &fund)
+        .map(|(old, new, _)| old != new)
+        .unwrap_or(false)
 }
 
 impl Keeper {
@@ -287,10 +318,7 @@ impl Keeper {
         let now = chain.unix_time().await;
         let buf = self.fresh(chain).await;
         if let Ok(m) = MarketRef::from_bytes(buf.bytes()) {
-            let st = &m.header.state;
-            let funding_due =
-                now - st.last_funding_ts >= m.header.config.funding_interval_secs as i64;
-            if funding_due
+            if funding_due(&m, now)
                 && chain
                     .send(&[ix::update_funding(&self.market)], &[&self.kp])
                     .await
@@ -298,10 +326,7 @@ impl Keeper {
             {
                 actions.push(Action::FundingUpdated);
             }
-            let unswept = st.unswept_insurance_fees
-                + st.unswept_treasury_fees
-                + m.header.waterfall.unswept_liquidation_fees;
-            let sweep_due = unswept > 0 && self.round.is_multiple_of(10);
+            let sweep_due = unswept_fees(&m) > 0 && self.round.is_multiple_of(10);
             if sweep_due
                 && chain
                     .send(&[ix::sweep_fees(&self.market, &self.treasury)], &[&self.kp])
@@ -314,15 +339,9 @@ impl Keeper {
         // Tightening: sent only when the coverage calls for another level
         // (the same engine function the program applies).
         let fund_data = chain.account_data(&ix::insurance_pda()).await;
-        let n = core::mem::size_of::<InsuranceFund>();
-        let change = match (MarketRef::from_bytes(buf.bytes()), fund_data.len() >= 8 + n) {
-            (Ok(m), true) => {
-                let fund: InsuranceFund = bytemuck::pod_read_unaligned(&fund_data[8..8 + n]);
-                bulwark::engine::insurance::tightening(m.header, &fund)
-                    .map(|(old, new, _)| old != new)
-                    .unwrap_or(false)
-            }
-            _ => false,
+        let change = match MarketRef::from_bytes(buf.bytes()) {
+            Ok(m) => tightening_due(&m, &fund_data),
+            Err(_) => false,
         };
         if change
             && chain
