@@ -68,6 +68,7 @@ const BUDGETS: &[(&str, u64)] = &[
     ("withdraw_pos", 17_000),
     ("update_funding", 7_000),
     ("refresh_prices", 7_000),
+    ("refresh_prices_pull", 7_300),
     ("sweep_fees", 32_000),
     ("stake_new", 34_000),
     ("stake", 31_000),
@@ -559,7 +560,13 @@ impl Bench {
 /// (1,024 seats, 256 orders per side).
 async fn main_scenarios(report: &mut Report) {
     let t0 = Instant::now();
-    let toml = exchange_toml(&[market_toml("BTC-PERP", 1024, 256, "bench-btc", "adl")]);
+    // A second, small market whose one feed is a Pyth pull account
+    // (PriceUpdateV2, owner = the receiver, here the same fake key).
+    let pull = market_toml("PULL-PERP", 64, 16, "bench-pull", "adl").replace(
+        r#"name = "bench-pull","#,
+        r#"name = "bench-pull", kind = "pull", feed_id = "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a","#,
+    );
+    let toml = exchange_toml(&[market_toml("BTC-PERP", 1024, 256, "bench-btc", "adl"), pull]);
     let mut b = Bench::start(&toml, TX_CU_LIMIT, 1_000_000).await;
     let m = b.market("BTC-PERP");
     println!("main market: 1,024 seats, 256 orders per side");
@@ -698,6 +705,17 @@ async fn main_scenarios(report: &mut Report) {
         report,
         "refresh_prices",
         "refresh_prices (1 Pyth feed)",
+        i,
+        &[],
+    )
+    .await;
+    let pm = b.market("PULL-PERP");
+    b.publish(&pm).await;
+    let i = b.refresh_ix(&pm);
+    b.measure(
+        report,
+        "refresh_prices_pull",
+        "refresh_prices (1 Pyth pull feed, PriceUpdateV2)",
         i,
         &[],
     )
