@@ -79,6 +79,16 @@ impl MarketAccount {
     pub fn name(&self) -> String {
         self.view().header.name_str().to_string()
     }
+    /// `owner`'s seat index here, for the seat instructions.
+    pub fn seat(&self, owner: &Pubkey) -> Result<u32, String> {
+        seat_index(self.buf.bytes(), owner)
+            .ok_or_else(|| format!("{owner} has no seat in {} (deposit first)", self.name()))
+    }
+    /// The seat a deposit by `owner` names: its own, else a free one.
+    pub fn deposit_seat(&self, owner: &Pubkey) -> Result<u32, String> {
+        deposit_seat(self.buf.bytes(), owner)
+            .ok_or_else(|| format!("{} has no free seat", self.name()))
+    }
     /// The market's oracle feeds, in its configured order.
     pub fn feeds(&self) -> Vec<Pubkey> {
         let o = self.view().header.config.oracle;
@@ -142,6 +152,39 @@ pub async fn select_markets<C: Chain>(
 
 /// Insurance ledger entries among `emit_cpi!` payloads (the data of the
 /// program's self-invocations after Anchor's 8-byte event tag), in order.
+/// The index of `owner`'s seat in a market account's bytes (the first one
+/// if it holds several), as every seat instruction wants it.
+pub fn seat_index(market_data: &[u8], owner: &Pubkey) -> Option<u32> {
+    // Copied into aligned memory: account data need not be.
+    let b = MarketBuf::from_account_data(market_data);
+    let m = bulwark::state::MarketRef::from_bytes(b.bytes()).ok()?;
+    bulwark::engine::collateral::find_seat(m.seats, owner).map(|i| i as u32)
+}
+
+/// The seat a deposit by `owner` names: its own, else the first free one
+/// (`None`: the table is full).
+pub fn deposit_seat(market_data: &[u8], owner: &Pubkey) -> Option<u32> {
+    let b = MarketBuf::from_account_data(market_data);
+    let m = bulwark::state::MarketRef::from_bytes(b.bytes()).ok()?;
+    bulwark::engine::collateral::find_seat(m.seats, owner)
+        .or_else(|| m.seats.iter().position(|s| s.is_free()))
+        .map(|i| i as u32)
+}
+
+/// [`seat_index`] of a market read from `chain`.
+pub async fn seat_on<C: Chain>(chain: &mut C, market: &Pubkey, owner: &Pubkey) -> Option<u32> {
+    seat_index(&chain.account_data(market).await, owner)
+}
+
+/// [`deposit_seat`] of a market read from `chain`.
+pub async fn deposit_seat_on<C: Chain>(
+    chain: &mut C,
+    market: &Pubkey,
+    owner: &Pubkey,
+) -> Option<u32> {
+    deposit_seat(&chain.account_data(market).await, owner)
+}
+
 pub fn ledger_entries_from_cpi(payloads: &[Vec<u8>]) -> Vec<bulwark::state::InsuranceLedgerEntry> {
     use anchor_lang::AnchorDeserialize;
     use bulwark::state::InsuranceLedgerEntry;

@@ -118,27 +118,44 @@ fn move_collateral(
     }
 }
 
-pub fn deposit(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey, amount: u64) -> Instruction {
+// Every seat instruction names its seat by index (`seat`): the owner's
+// seat, found in the fetched market with `client::seat_index`, or for a
+// first deposit a free one (`client::deposit_seat`). The program checks the
+// owner at that index (`WrongSeatIndex` otherwise).
+
+pub fn deposit(
+    owner: &Pubkey,
+    market: &Pubkey,
+    seat: u32,
+    owner_token: &Pubkey,
+    amount: u64,
+) -> Instruction {
     ix(
         move_collateral(owner, market, owner_token),
-        bulwark::instruction::Deposit { amount },
+        bulwark::instruction::Deposit { amount, seat },
     )
 }
 
-pub fn withdraw(owner: &Pubkey, market: &Pubkey, owner_token: &Pubkey, amount: u64) -> Instruction {
+pub fn withdraw(
+    owner: &Pubkey,
+    market: &Pubkey,
+    seat: u32,
+    owner_token: &Pubkey,
+    amount: u64,
+) -> Instruction {
     ix(
         move_collateral(owner, market, owner_token),
-        bulwark::instruction::Withdraw { amount },
+        bulwark::instruction::Withdraw { amount, seat },
     )
 }
 
-pub fn release_seat(owner: &Pubkey, market: &Pubkey) -> Instruction {
+pub fn release_seat(owner: &Pubkey, market: &Pubkey, seat: u32) -> Instruction {
     ix(
         bulwark::accounts::ReleaseSeat {
             owner: *owner,
             market: *market,
         },
-        bulwark::instruction::ReleaseSeat {},
+        bulwark::instruction::ReleaseSeat { seat },
     )
 }
 
@@ -317,35 +334,39 @@ fn trader_market(owner: &Pubkey, market: &Pubkey) -> bulwark::accounts::TraderMa
     }
 }
 
-pub fn place_order(owner: &Pubkey, market: &Pubkey, params: OrderParams) -> Instruction {
+pub fn place_order(owner: &Pubkey, market: &Pubkey, seat: u32, params: OrderParams) -> Instruction {
     ix(
         trader_market(owner, market),
-        bulwark::instruction::PlaceOrder { params },
+        bulwark::instruction::PlaceOrder { params, seat },
     )
 }
 
-pub fn cancel_order(owner: &Pubkey, market: &Pubkey, order_id: u64) -> Instruction {
+pub fn cancel_order(owner: &Pubkey, market: &Pubkey, seat: u32, order_id: u64) -> Instruction {
     ix(
         trader_market(owner, market),
-        bulwark::instruction::CancelOrder { order_id },
+        bulwark::instruction::CancelOrder { order_id, seat },
     )
 }
 
 pub fn cancel_order_by_client_id(
     owner: &Pubkey,
     market: &Pubkey,
+    seat: u32,
     client_order_id: u64,
 ) -> Instruction {
     ix(
         trader_market(owner, market),
-        bulwark::instruction::CancelOrderByClientId { client_order_id },
+        bulwark::instruction::CancelOrderByClientId {
+            client_order_id,
+            seat,
+        },
     )
 }
 
-pub fn cancel_all_orders(owner: &Pubkey, market: &Pubkey) -> Instruction {
+pub fn cancel_all_orders(owner: &Pubkey, market: &Pubkey, seat: u32) -> Instruction {
     ix(
         trader_market(owner, market),
-        bulwark::instruction::CancelAllOrders {},
+        bulwark::instruction::CancelAllOrders { seat },
     )
 }
 
@@ -394,23 +415,36 @@ fn liquidate_accounts(
     }
 }
 
-/// `liquidate` by a keeper with a seat (its fee share goes there), or
-/// without one and without a fee account (the share stays with the fund).
-pub fn liquidate(keeper: &Pubkey, market: &Pubkey, trader: &Pubkey) -> Instruction {
-    liquidate_to(keeper, market, trader, None)
+/// `liquidate` of `trader`'s seat `seat`, by a keeper with a seat
+/// (`keeper_seat`: its fee share goes there), or without one and without a
+/// fee account (the share stays with the fund).
+pub fn liquidate(
+    keeper: &Pubkey,
+    market: &Pubkey,
+    trader: &Pubkey,
+    seat: u32,
+    keeper_seat: Option<u32>,
+) -> Instruction {
+    liquidate_to(keeper, market, trader, seat, keeper_seat, None)
 }
 
-/// `liquidate` naming the keeper's collateral token account: a keeper with
-/// no seat is paid its fee share there (one with a seat is paid in it).
+/// `liquidate` naming the keeper's collateral token account: a keeper that
+/// names no seat is paid its fee share there.
 pub fn liquidate_to(
     keeper: &Pubkey,
     market: &Pubkey,
     trader: &Pubkey,
+    seat: u32,
+    keeper_seat: Option<u32>,
     keeper_token: Option<Pubkey>,
 ) -> Instruction {
     ix(
         liquidate_accounts(keeper, market, keeper_token),
-        bulwark::instruction::Liquidate { trader: *trader },
+        bulwark::instruction::Liquidate {
+            trader: *trader,
+            seat,
+            keeper_seat: keeper_seat.unwrap_or(bulwark::math::NO_SEAT),
+        },
     )
 }
 
@@ -420,6 +454,7 @@ pub fn evict_seat(
     caller: &Pubkey,
     market: &Pubkey,
     owner: &Pubkey,
+    seat: u32,
     owner_token: &Pubkey,
 ) -> Instruction {
     ix(
@@ -431,21 +466,37 @@ pub fn evict_seat(
             owner_token: *owner_token,
             token_program: spl_token::ID,
         },
-        bulwark::instruction::EvictSeat { owner: *owner },
+        bulwark::instruction::EvictSeat {
+            owner: *owner,
+            seat,
+        },
     )
 }
 
-pub fn takeover(keeper: &Pubkey, market: &Pubkey, trader: &Pubkey) -> Instruction {
+pub fn takeover(
+    keeper: &Pubkey,
+    market: &Pubkey,
+    trader: &Pubkey,
+    seat: u32,
+    keeper_seat: u32,
+) -> Instruction {
     ix(
         liquidate_accounts(keeper, market, None),
-        bulwark::instruction::Takeover { trader: *trader },
+        bulwark::instruction::Takeover {
+            trader: *trader,
+            seat,
+            keeper_seat,
+        },
     )
 }
 
-pub fn cover_bankruptcy(market: &Pubkey, trader: &Pubkey) -> Instruction {
+pub fn cover_bankruptcy(market: &Pubkey, trader: &Pubkey, seat: u32) -> Instruction {
     ix(
         funded_close_accounts(market),
-        bulwark::instruction::CoverBankruptcy { trader: *trader },
+        bulwark::instruction::CoverBankruptcy {
+            trader: *trader,
+            seat,
+        },
     )
 }
 
@@ -465,10 +516,13 @@ fn funded_close_accounts(market: &Pubkey) -> bulwark::accounts::CoverBankruptcy 
     }
 }
 
-pub fn auto_deleverage(market: &Pubkey, trader: &Pubkey) -> Instruction {
+pub fn auto_deleverage(market: &Pubkey, trader: &Pubkey, seat: u32) -> Instruction {
     ix(
         funded_close_accounts(market),
-        bulwark::instruction::AutoDeleverage { trader: *trader },
+        bulwark::instruction::AutoDeleverage {
+            trader: *trader,
+            seat,
+        },
     )
 }
 

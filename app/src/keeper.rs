@@ -91,6 +91,14 @@ pub enum Need {
 /// at the risk price, in seat order. No chain needed (the scan benchmark,
 /// `app/examples/keeper_scan.rs`, calls it on in-memory bytes).
 pub fn needs(m: &MarketRef) -> Vec<(Pubkey, Need)> {
+    needs_by_seat(m)
+        .into_iter()
+        .map(|(_, o, n)| (o, n))
+        .collect()
+}
+
+/// [`needs`] with each seat's index (an owner may hold several seats).
+pub fn needs_by_seat(m: &MarketRef) -> Vec<(u32, Pubkey, Need)> {
     let st = &m.header.state;
     let cfg = &m.header.config;
     let price = margin::risk_price(st);
@@ -98,18 +106,18 @@ pub fn needs(m: &MarketRef) -> Vec<(Pubkey, Need)> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for s in m.seats.iter().filter(|s| !s.is_free()) {
+    for (i, s) in m.seats.iter().enumerate().filter(|(_, s)| !s.is_free()) {
         let Ok(e) = margin::equity(s, st, cfg.base_lots_per_unit, price, true) else {
             continue;
         };
         if e < 0 {
-            out.push((s.owner, Need::Bankrupt));
+            out.push((i as u32, s.owner, Need::Bankrupt));
         } else if s.base_lots != 0
             && margin::maint_health(cfg, st, s, price)
                 .map(|h| h < 0)
                 .unwrap_or(false)
         {
-            out.push((s.owner, Need::Liquidate));
+            out.push((i as u32, s.owner, Need::Liquidate));
         }
     }
     out
@@ -182,11 +190,11 @@ impl Keeper {
         // Phase 1: one fetch, cheap scan.
         let scan = self.fresh(chain).await;
         let candidates = match MarketRef::from_bytes(scan.bytes()) {
-            Ok(m) => needs(&m),
+            Ok(m) => needs_by_seat(&m),
             Err(_) => return actions,
         };
         let keeper = self.kp.pubkey();
-        for (owner, _) in candidates {
+        for (seat_ix, owner, _) in candidates {
             if owner == keeper || self.backoff.get(&owner).is_some_and(|r| *r > self.round) {
                 continue;
             }
@@ -196,13 +204,14 @@ impl Keeper {
                 let mut buf = self.fresh(chain).await;
                 let fund = fund_balance(&chain.account_data(&ix::insurance_pda()).await);
                 let m = buf.view_ref();
-                let Some(need) = needs(&m).iter().find(|(o, _)| *o == owner).map(|(_, n)| *n)
+                let Some(need) = needs_by_seat(&m)
+                    .iter()
+                    .find(|(i, o, _)| *i == seat_ix && *o == owner)
+                    .map(|(_, _, n)| *n)
                 else {
                     break;
                 };
-                let Ok(seat) = bulwark::engine::collateral::seat_of(m.seats, &owner) else {
-                    break;
-                };
+                let seat = seat_ix as usize;
                 let base = m.seats[seat].base_lots;
                 let available = cover_available(&m.header.config, &m.header.waterfall, fund, now);
                 let keeper_seat = bulwark::engine::collateral::seat_of(m.seats, &keeper).ok();
@@ -215,7 +224,14 @@ impl Keeper {
                             (None, Some(t)) => (KeeperPayee::Account, Some(t)),
                             (None, None) => (KeeperPayee::Insurance, None),
                         };
-                        let liq_ix = ix::liquidate_to(&keeper, &self.market, &owner, fee_to);
+                        let liq_ix = ix::liquidate_to(
+                            &keeper,
+                            &self.market,
+                            &owner,
+                            seat_ix,
+                            keeper_seat.map(|k| k as u32),
+                            fee_to,
+                        );
                         let mut v = buf.view();
                         match liquidation::liquidate_for(&mut v, seat, payee, now, &mut |_| {}) {
                             // A close cut short by the walk bound made
@@ -241,7 +257,13 @@ impl Keeper {
                                     let mut b2 = self.fresh(chain).await;
                                     match liquidation::takeover(&mut b2.view(), seat, k, now) {
                                         Ok((o, price)) => (
-                                            vec![ix::takeover(&keeper, &self.market, &owner)],
+                                            vec![ix::takeover(
+                                                &keeper,
+                                                &self.market,
+                                                &owner,
+                                                seat_ix,
+                                                k as u32,
+                                            )],
                                             Some(Action::TookOver {
                                                 trader: name(&owner),
                                                 lots: o.closed_lots,
@@ -267,7 +289,7 @@ impl Keeper {
                         };
                         match adl_out {
                             Some(o) => (
-                                vec![ix::auto_deleverage(&self.market, &owner)],
+                                vec![ix::auto_deleverage(&self.market, &owner, seat_ix)],
                                 Some(Action::Deleveraged {
                                     trader: name(&owner),
                                     lots: o.lots,
@@ -282,7 +304,7 @@ impl Keeper {
                                 match liquidation::cover_bankruptcy(&mut v.view(), seat, fund, now)
                                 {
                                     Ok(amount) => (
-                                        vec![ix::cover_bankruptcy(&self.market, &owner)],
+                                        vec![ix::cover_bankruptcy(&self.market, &owner, seat_ix)],
                                         Some(Action::CoveredBankruptcy {
                                             trader: name(&owner),
                                             amount,

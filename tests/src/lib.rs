@@ -419,15 +419,41 @@ impl TestEnv {
 
     // ---- collateral ----
 
+    /// `owner`'s seat index in the market at `market` (every seat
+    /// instruction names its seat); panics if it has none.
+    pub async fn seat_ix(&mut self, market: &Pubkey, owner: &Pubkey) -> u32 {
+        bulwark_app::client::seat_on(&mut self.chain, market, owner)
+            .await
+            .unwrap_or_else(|| panic!("{owner} has no seat in {market}"))
+    }
+
+    /// [`TestEnv::seat_ix`] by market name.
+    pub async fn seat_ix_in(&mut self, market: &str, owner: &Pubkey) -> u32 {
+        let m = self.market(market);
+        self.seat_ix(&m, owner).await
+    }
+
+    /// The seat a deposit by `owner` into `market` names: its own, else the
+    /// first free one; panics when the table is full.
+    pub async fn deposit_seat_ix(&mut self, market: &Pubkey, owner: &Pubkey) -> u32 {
+        bulwark_app::client::deposit_seat_on(&mut self.chain, market, owner)
+            .await
+            .expect("a free seat")
+    }
+
     /// Deposits `atoms` from the trader's token account into `market`.
     pub async fn deposit(&mut self, t: &Trader, market: &str, atoms: u64) -> TxOk {
-        let ix = ix::deposit(&t.key(), &self.market(market), &t.token, atoms);
+        let m = self.market(market);
+        let seat = self.deposit_seat_ix(&m, &t.key()).await;
+        let ix = ix::deposit(&t.key(), &m, seat, &t.token, atoms);
         self.send(&[ix], &[&t.kp]).await
     }
 
     /// Withdraws `atoms` from `market` to the trader's token account.
     pub async fn withdraw(&mut self, t: &Trader, market: &str, atoms: u64) -> TxOk {
-        let ix = ix::withdraw(&t.key(), &self.market(market), &t.token, atoms);
+        let m = self.market(market);
+        let seat = self.seat_ix(&m, &t.key()).await;
+        let ix = ix::withdraw(&t.key(), &m, seat, &t.token, atoms);
         self.send(&[ix], &[&t.kp]).await
     }
 
@@ -441,16 +467,18 @@ impl TestEnv {
 
     // ---- trading ----
 
-    /// `place_order` by `t` in `market`.
-    pub fn place_ix(&self, t: &Trader, market: &str, p: OrderParams) -> Instruction {
-        ix::place_order(&t.key(), &self.market(market), p)
+    /// `place_order` by `t` in `market` (its seat).
+    pub async fn place_ix(&mut self, t: &Trader, market: &str, p: OrderParams) -> Instruction {
+        let m = self.market(market);
+        let seat = self.seat_ix(&m, &t.key()).await;
+        ix::place_order(&t.key(), &m, seat, p)
     }
 
     /// Places an order that must be accepted; returns the id of its resting
     /// remainder (0 if nothing rests).
     pub async fn place(&mut self, t: &Trader, market: &str, p: OrderParams) -> u64 {
         let next = self.market_header(market).await.state.next_order_id;
-        let ix = self.place_ix(t, market, p);
+        let ix = self.place_ix(t, market, p).await;
         self.send(&[ix], &[&t.kp]).await;
         let (bids, asks) = self.book(market).await;
         if bids.iter().chain(&asks).any(|o| o.order_id == next) {
@@ -462,7 +490,7 @@ impl TestEnv {
 
     /// Places an order that must fail with program error `err`.
     pub async fn place_fails(&mut self, t: &Trader, market: &str, p: OrderParams, err: u32) {
-        let ix = self.place_ix(t, market, p);
+        let ix = self.place_ix(t, market, p).await;
         self.send_tx_expect_error(&[ix], &[&t.kp], err).await;
     }
 

@@ -63,7 +63,8 @@ pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {
         // Makers requote: cancel everything, then a 3-level post-only ladder.
         for (k, &mm) in mms.iter().enumerate() {
             let owner = sim.traders[mm].kp.pubkey();
-            sim.send_trader(mm, &[ix::cancel_all_orders(&owner, &market)])
+            let seat = sim.seat(mm).await?;
+            sim.send_trader(mm, &[ix::cancel_all_orders(&owner, &market, seat)])
                 .await?;
             let skew = (k as f64 - 0.5) * 2.0;
             for level in 0..3u64 {

@@ -213,7 +213,8 @@ async fn quote(sim: &mut Sim, mms: &[usize], tick: u64, rng: &mut Rng) -> Result
     };
     for &mm in mms {
         let owner = sim.traders[mm].kp.pubkey();
-        sim.send_trader(mm, &[ix::cancel_all_orders(&owner, &market)])
+        let seat = sim.seat(mm).await?;
+        sim.send_trader(mm, &[ix::cancel_all_orders(&owner, &market, seat)])
             .await?;
         for level in 0..4u64 {
             let spread = fair * (0.0005 + 0.0012 * level as f64);

@@ -399,7 +399,8 @@ async fn requote(sim: &mut Sim, mm: &MarketMaker, tick: u64, rng: &mut Rng) -> R
         bulwark::engine::margin::risk_price(&st) as f64 / 1e6
     };
     let owner = sim.traders[mm.idx].kp.pubkey();
-    sim.send_trader(mm.idx, &[ix::cancel_all_orders(&owner, &market)])
+    let seat = sim.seat(mm.idx).await?;
+    sim.send_trader(mm.idx, &[ix::cancel_all_orders(&owner, &market, seat)])
         .await?;
     for level in 0..mm.levels as u64 {
         let off = mark * (mm.spread_bps + mm.step_bps * level as f64) / 1e4;

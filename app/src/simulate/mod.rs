@@ -110,6 +110,27 @@ impl Sim {
         self.chain.account_data(&k).await
     }
 
+    /// The seat index of `owner` in the market, if it has one.
+    pub(super) async fn seat_of_key(&mut self, owner: &Pubkey) -> Option<u32> {
+        crate::client::seat_index(&self.market_data().await, owner)
+    }
+
+    /// The seat a deposit by `owner` names (its own, else a free one; the
+    /// last seat's index when the table is full, which the program refuses).
+    pub(super) async fn deposit_seat(&mut self, owner: &Pubkey) -> u32 {
+        let d = self.market_data().await;
+        crate::client::deposit_seat(&d, owner).unwrap_or_else(|| {
+            MarketBuf::from_account_data(&d).view_ref().seats.len() as u32 - 1
+        })
+    }
+
+    /// The seat index of trader `trader` (its own seat in the market).
+    pub(super) async fn seat(&mut self, trader: usize) -> Result<u32, String> {
+        let owner = self.traders[trader].kp.pubkey();
+        crate::client::seat_index(&self.market_data().await, &owner)
+            .ok_or_else(|| format!("{} has no seat", self.traders[trader].label))
+    }
+
     async fn check(&mut self) {
         let markets: Vec<Pubkey> = self.dep.markets.iter().map(|m| m.key).collect();
         let v = invariants::check_all(&mut self.chain, &markets).await;
@@ -194,9 +215,11 @@ impl Sim {
             .mint_to(&mint, &token, usd(deposit_usd))
             .await
             .map_err(err)?;
+        let seat = crate::client::deposit_seat(&self.chain.account_data(&market).await, &kp.pubkey())
+            .ok_or("the seat table is full")?;
         self.chain
             .send(
-                &[ix::deposit(&kp.pubkey(), &market, &token, usd(deposit_usd))],
+                &[ix::deposit(&kp.pubkey(), &market, seat, &token, usd(deposit_usd))],
                 &[&kp],
             )
             .await
@@ -263,16 +286,17 @@ impl Sim {
         let owner = self.traders[trader].kp.pubkey();
         let mut predicted = MarketBuf::from_account_data(&before);
         let mut fills: Vec<Fill> = Vec::new();
+        let seat = seats::seat_of(predicted.view_ref().seats, &owner).map_err(err)?;
         let prediction = {
             let mut m = predicted.view();
-            let seat = seats::seat_of(m.seats, &owner).map_err(err)?;
             trade::place_order(&mut m, seat, &params, now, PPM, &mut |f| fills.push(*f))
         };
+        let seat_ix = seat as u32;
         let market = self.market();
         let sent = self
             .chain
             .send(
-                &[ix::place_order(&owner, &market, params)],
+                &[ix::place_order(&owner, &market, seat_ix, params)],
                 &[&self.traders[trader].kp],
             )
             .await;

@@ -95,7 +95,13 @@ pub async fn deposit<C: Chain>(
     let token = collateral_token(chain, &owner, token).await?;
     send(
         chain,
-        &[ix::deposit(&owner, &m.key, &token, amount)],
+        &[ix::deposit(
+            &owner,
+            &m.key,
+            m.deposit_seat(&owner)?,
+            &token,
+            amount,
+        )],
         wallet,
     )
     .await?;
@@ -140,7 +146,7 @@ pub async fn withdraw<C: Chain>(
     if exposed {
         ixs.push(ix::refresh_prices(&m.key, &m.feeds()));
     }
-    ixs.push(ix::withdraw(&owner, &m.key, &token, amount));
+    ixs.push(ix::withdraw(&owner, &m.key, m.seat(&owner)?, &token, amount));
     send(chain, &ixs, wallet).await?;
     Ok(CollateralReceipt {
         market: m.name(),
@@ -279,7 +285,7 @@ pub async fn place_order<C: Chain>(
         chain,
         &[
             ix::refresh_prices(&m.key, &m.feeds()),
-            ix::place_order(&owner, &m.key, params),
+            ix::place_order(&owner, &m.key, m.seat(&owner)?, params),
         ],
         wallet,
     )
@@ -411,10 +417,11 @@ pub async fn cancel<C: Chain>(
 ) -> Result<u16, String> {
     let owner = wallet.pubkey();
     let m = client::find_market(chain, market).await?;
+    let seat = m.seat(&owner)?;
     let i = match which {
-        CancelWhich::OrderId(id) => ix::cancel_order(&owner, &m.key, id),
-        CancelWhich::ClientId(id) => ix::cancel_order_by_client_id(&owner, &m.key, id),
-        CancelWhich::All => ix::cancel_all_orders(&owner, &m.key),
+        CancelWhich::OrderId(id) => ix::cancel_order(&owner, &m.key, seat, id),
+        CancelWhich::ClientId(id) => ix::cancel_order_by_client_id(&owner, &m.key, seat, id),
+        CancelWhich::All => ix::cancel_all_orders(&owner, &m.key, seat),
     };
     send(chain, &[i], wallet).await?;
     let m = client::fetch_market(chain, &m.key).await?;

@@ -206,4 +206,8 @@ pub enum ErrorCode {
     OracleFeedIdUnexpected,
     #[msg("Two pull feeds of a market carry the same Pyth feed id: one source cannot count twice")]
     OracleFeedIdDuplicate,
+    #[msg("The seat at this index is not the expected owner's (re-read the market: seats are addressed by index)")]
+    WrongSeatIndex,
+    #[msg("The seat at this index is taken: claim a free one")]
+    SeatTaken,
 }

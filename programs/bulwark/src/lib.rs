@@ -31,25 +31,28 @@ pub mod bulwark {
         instructions::create_market::handler(ctx, args)
     }
 
-    /// Moves collateral into the trader's seat (claimed on first use).
-    pub fn deposit(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
-        instructions::deposit::handler(ctx, amount)
+    /// Moves collateral into the trader's seat at index `seat`: its own, or
+    /// a free one it claims. Every seat instruction takes the seat's index
+    /// (found off-chain in the market account) and checks its owner, so no
+    /// instruction's cost depends on where the seat sits.
+    pub fn deposit(ctx: Context<MoveCollateral>, amount: u64, seat: u32) -> Result<()> {
+        instructions::deposit::handler(ctx, amount, seat)
     }
 
     /// Moves free collateral back to the trader.
-    pub fn withdraw(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
-        instructions::withdraw::handler(ctx, amount)
+    pub fn withdraw(ctx: Context<MoveCollateral>, amount: u64, seat: u32) -> Result<()> {
+        instructions::withdraw::handler(ctx, amount, seat)
     }
 
     /// Frees the signer's empty seat.
-    pub fn release_seat(ctx: Context<ReleaseSeat>) -> Result<()> {
-        instructions::release_seat::handler(ctx)
+    pub fn release_seat(ctx: Context<ReleaseSeat>, seat: u32) -> Result<()> {
+        instructions::release_seat::handler(ctx, seat)
     }
 
     /// Anyone: frees `owner`'s dust seat (flat, no orders, collateral below
     /// the market's minimum), returning its collateral to the owner.
-    pub fn evict_seat(ctx: Context<EvictSeat>, owner: Pubkey) -> Result<()> {
-        instructions::evict_seat::handler(ctx, owner)
+    pub fn evict_seat(ctx: Context<EvictSeat>, owner: Pubkey, seat: u32) -> Result<()> {
+        instructions::evict_seat::handler(ctx, owner, seat)
     }
 
     /// Operator: Active / ReduceOnly / Paused.
@@ -126,29 +129,36 @@ pub mod bulwark {
     pub fn place_order(
         ctx: Context<TraderMarket>,
         params: engine::trade::OrderParams,
+        seat: u32,
     ) -> Result<()> {
-        instructions::place_order::handler(ctx, params)
+        instructions::place_order::handler(ctx, params, seat)
     }
 
     /// Trader: cancel one order by its exchange id.
-    pub fn cancel_order(ctx: Context<TraderMarket>, order_id: u64) -> Result<()> {
-        instructions::cancel_order::handler(ctx, engine::trade::CancelWhich::OrderId(order_id))
+    pub fn cancel_order(ctx: Context<TraderMarket>, order_id: u64, seat: u32) -> Result<()> {
+        instructions::cancel_order::handler(
+            ctx,
+            engine::trade::CancelWhich::OrderId(order_id),
+            seat,
+        )
     }
 
     /// Trader: cancel one order by its client id.
     pub fn cancel_order_by_client_id(
         ctx: Context<TraderMarket>,
         client_order_id: u64,
+        seat: u32,
     ) -> Result<()> {
         instructions::cancel_order::handler(
             ctx,
             engine::trade::CancelWhich::ClientId(client_order_id),
+            seat,
         )
     }
 
     /// Trader: cancel all of the seat's orders.
-    pub fn cancel_all_orders(ctx: Context<TraderMarket>) -> Result<()> {
-        instructions::cancel_order::handler(ctx, engine::trade::CancelWhich::All)
+    pub fn cancel_all_orders(ctx: Context<TraderMarket>, seat: u32) -> Result<()> {
+        instructions::cancel_order::handler(ctx, engine::trade::CancelWhich::All, seat)
     }
 
     /// Anyone: apply funding, at most once per interval.
@@ -162,25 +172,46 @@ pub mod bulwark {
         instructions::sweep_fees::handler(ctx)
     }
 
-    /// Keeper: liquidate a seat below maintenance margin against the book.
-    pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
-        instructions::waterfall::liquidate(ctx, trader)
+    /// Keeper: liquidate `trader`'s seat (at index `seat`) below maintenance
+    /// margin against the book; the keeper's fee share goes to its seat
+    /// `keeper_seat` (`NO_SEAT` = none: its token account, else insurance).
+    pub fn liquidate(
+        ctx: Context<Liquidate>,
+        trader: Pubkey,
+        seat: u32,
+        keeper_seat: u32,
+    ) -> Result<()> {
+        instructions::waterfall::liquidate(ctx, trader, seat, keeper_seat)
     }
 
-    /// Keeper: take over a liquidatable position at the configured discount.
-    pub fn takeover(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
-        instructions::waterfall::takeover(ctx, trader)
+    /// Keeper: take over a liquidatable position at the configured discount
+    /// into its own seat `keeper_seat`.
+    pub fn takeover(
+        ctx: Context<Liquidate>,
+        trader: Pubkey,
+        seat: u32,
+        keeper_seat: u32,
+    ) -> Result<()> {
+        instructions::waterfall::takeover(ctx, trader, seat, keeper_seat)
     }
 
     /// Anyone: the insurance fund pays a bankrupt seat's deficit.
-    pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
-        instructions::waterfall::cover_bankruptcy(ctx, trader)
+    pub fn cover_bankruptcy(
+        ctx: Context<CoverBankruptcy>,
+        trader: Pubkey,
+        seat: u32,
+    ) -> Result<()> {
+        instructions::waterfall::cover_bankruptcy(ctx, trader, seat)
     }
 
     /// Anyone: close a bankrupt position against the program-ranked
     /// opposite positions (ADL), or socialize its deficit.
-    pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
-        instructions::waterfall::auto_deleverage(ctx, trader)
+    pub fn auto_deleverage(
+        ctx: Context<CoverBankruptcy>,
+        trader: Pubkey,
+        seat: u32,
+    ) -> Result<()> {
+        instructions::waterfall::auto_deleverage(ctx, trader, seat)
     }
 
     /// Anyone: create the insurance ledger's ring buffer (10 KiB at first).

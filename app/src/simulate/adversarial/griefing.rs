@@ -43,9 +43,10 @@ pub(super) async fn seat_squat(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<V
     let mut refused = Vec::new();
     for _ in 0..SQUAT_SEATS {
         let (kp, token) = wallet(sim, 0.000_001).await?;
+        let seat = sim.deposit_seat(&kp.pubkey()).await;
         let r = send_as(
             sim,
-            &[ix::deposit(&kp.pubkey(), &market, &token, 1)],
+            &[ix::deposit(&kp.pubkey(), &market, seat, &token, 1)],
             Some(&kp),
         )
         .await;
@@ -64,15 +65,16 @@ pub(super) async fn seat_squat(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<V
     let mut dust = Vec::new();
     for _ in 0..SQUAT_SEATS {
         let (kp, token) = wallet(sim, min as f64 / 1e6).await?;
+        let seat = sim.deposit_seat(&kp.pubkey()).await;
         send_as(
             sim,
-            &[ix::deposit(&kp.pubkey(), &market, &token, min)],
+            &[ix::deposit(&kp.pubkey(), &market, seat, &token, min)],
             Some(&kp),
         )
         .await?;
         send_as(
             sim,
-            &[ix::withdraw(&kp.pubkey(), &market, &token, min - 1)],
+            &[ix::withdraw(&kp.pubkey(), &market, seat, &token, min - 1)],
             Some(&kp),
         )
         .await?;
@@ -81,9 +83,10 @@ pub(super) async fn seat_squat(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<V
     let (stranger, _) = wallet(sim, 0.0).await?;
     let (owner, token) = (dust[0].0.pubkey(), dust[0].1);
     let before = sim.chain.token_balance(&token).await;
+    let dust_seat = sim.seat_of_key(&owner).await.ok_or("the dust seat is gone")?;
     let evicted = send_as(
         sim,
-        &[ix::evict_seat(&stranger.pubkey(), &market, &owner, &token)],
+        &[ix::evict_seat(&stranger.pubkey(), &market, &owner, dust_seat, &token)],
         Some(&stranger),
     )
     .await;
@@ -132,7 +135,8 @@ pub(super) async fn keeper_locked_out(
     post(sim, mm, Side::Bid, px(&m, 63_400.0, false), lots(&m, 1.0)).await?;
     let (kp, token) = wallet(sim, 0.0).await?;
     let (market, owner) = (sim.market(), sim.traders[v].kp.pubkey());
-    let liq = ix::liquidate_to(&kp.pubkey(), &market, &owner, Some(token));
+    let vseat = sim.seat(v).await?;
+    let liq = ix::liquidate_to(&kp.pubkey(), &market, &owner, vseat, None, Some(token));
     let r = send_as(sim, &[refresh(sim), liq], Some(&kp)).await;
     let paid = sim.chain.token_balance(&token).await;
     let left = seat(sim, v).await?.base_lots;
@@ -226,9 +230,10 @@ pub(super) async fn liquidation_compute_wall(
         if before == 0 {
             break;
         }
+        let (vs, ks) = (sim.seat(v).await?, sim.seat(k).await?);
         let r = send(
             sim,
-            &[refresh(sim), ix::liquidate(&keeper, &market, &owner)],
+            &[refresh(sim), ix::liquidate(&keeper, &market, &owner, vs, Some(ks))],
             Some(k),
         )
         .await;

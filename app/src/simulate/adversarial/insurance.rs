@@ -24,7 +24,8 @@ async fn open_long(sim: &mut Sim, mm: usize, t: usize, btc: f64) -> Result<(), S
 async fn cover(sim: &mut Sim, t: usize) -> Result<(Result<(), String>, u64), String> {
     let before = fund(sim).await?.balance;
     let (market, owner) = (sim.market(), sim.traders[t].kp.pubkey());
-    let r = send(sim, &[ix::cover_bankruptcy(&market, &owner)], None).await;
+    let s = sim.seat(t).await?;
+    let r = send(sim, &[ix::cover_bankruptcy(&market, &owner, s)], None).await;
     let paid = before.saturating_sub(fund(sim).await?.balance);
     sim.log(format!(
         "cover_bankruptcy {}: {} (paid {:.2} USD)",
@@ -45,7 +46,8 @@ async fn fund_payout(sim: &mut Sim, t: usize) -> Result<(Result<(), String>, u64
     }
     let before = fund(sim).await?.balance;
     let (market, owner) = (sim.market(), sim.traders[t].kp.pubkey());
-    let r = send(sim, &[ix::auto_deleverage(&market, &owner)], None).await;
+    let s = sim.seat(t).await?;
+    let r = send(sim, &[ix::auto_deleverage(&market, &owner, s)], None).await;
     let paid = before.saturating_sub(fund(sim).await?.balance);
     sim.log(format!(
         "auto_deleverage {}: {} (the fund paid {:.2} USD first)",
@@ -95,7 +97,8 @@ pub(super) async fn stake_after_wipeout(
     let left = fund(sim).await?.balance;
     if left > 0 && seat(sim, l).await?.base_lots != 0 {
         let (market, owner) = (sim.market(), sim.traders[l].kp.pubkey());
-        let r = send(sim, &[ix::auto_deleverage(&market, &owner)], None).await;
+        let s = sim.seat(l).await?;
+        let r = send(sim, &[ix::auto_deleverage(&market, &owner, s)], None).await;
         let p = left.saturating_sub(fund(sim).await?.balance);
         paid += p;
         steps.push(format!(

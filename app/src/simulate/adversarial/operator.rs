@@ -63,9 +63,10 @@ pub(super) async fn admin_margin_rug(
     ));
     let trader = sim.traders[long].kp.pubkey();
     let k = sim.traders[keeper].kp.pubkey();
+    let (ts, ks) = (sim.seat(long).await?, sim.seat(keeper).await?);
     let take = send(
         sim,
-        &[refresh(sim), ix::takeover(&k, &market, &trader)],
+        &[refresh(sim), ix::takeover(&k, &market, &trader, ts, ks)],
         Some(keeper),
     )
     .await;

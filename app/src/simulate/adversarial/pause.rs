@@ -48,9 +48,10 @@ pub(super) async fn pause_then_liquidate(
     ));
     let trader = sim.traders[keeper].kp.pubkey();
     let victim = sim.traders[long].kp.pubkey();
+    let (vs, ks) = (sim.seat(long).await?, sim.seat(keeper).await?);
     let take = send(
         sim,
-        &[refresh(sim), ix::takeover(&trader, &market, &victim)],
+        &[refresh(sim), ix::takeover(&trader, &market, &victim, vs, ks)],
         Some(keeper),
     )
     .await;

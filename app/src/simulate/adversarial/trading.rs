@@ -45,7 +45,8 @@ pub(super) async fn self_trade_deficit(
     let mut cover_err = None;
     if e < 0 {
         let (market, owner) = (sim.market(), sim.traders[a].kp.pubkey());
-        cover_err = send(sim, &[ix::cover_bankruptcy(&market, &owner)], None)
+        let s = sim.seat(a).await?;
+        cover_err = send(sim, &[ix::cover_bankruptcy(&market, &owner, s)], None)
             .await
             .err();
     }
@@ -130,7 +131,13 @@ pub(super) async fn mark_push(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<Ve
         sim.traders[k].kp.pubkey(),
         sim.traders[v].kp.pubkey(),
     );
-    let take = send(sim, &[ix::takeover(&keeper, &market, &target)], Some(k)).await;
+    let (vs, kss) = (sim.seat(v).await?, sim.seat(k).await?);
+    let take = send(
+        sim,
+        &[ix::takeover(&keeper, &market, &target, vs, kss)],
+        Some(k),
+    )
+    .await;
     let after = seat(sim, v).await?;
     let ks = seat(sim, k).await?;
     let taken = after.base_lots != before.base_lots;
@@ -211,11 +218,22 @@ pub(super) async fn partial_liq_zero_equity(
     );
     let before_liq = seat(sim, w).await?;
     sim.step += 1;
-    let first = send(sim, &[ix::liquidate(&keeper, &market, &target)], Some(k)).await;
+    let (ws, kss) = (sim.seat(w).await?, sim.seat(k).await?);
+    let first = send(
+        sim,
+        &[ix::liquidate(&keeper, &market, &target, ws, Some(kss))],
+        Some(k),
+    )
+    .await;
     let kept = seat(sim, w).await?;
     let (e1, h1) = equity_health(sim, w).await?;
     sim.step += 1;
-    let second = send(sim, &[ix::liquidate(&keeper, &market, &target)], Some(k)).await;
+    let second = send(
+        sim,
+        &[ix::liquidate(&keeper, &market, &target, ws, Some(kss))],
+        Some(k),
+    )
+    .await;
     let after2 = seat(sim, w).await?;
     let tried = format!(
         "whale (50,000 USD) buys 15 BTC at {START_USD:.0} (tier {tier} at 63,000); the index falls \

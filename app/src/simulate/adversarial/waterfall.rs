@@ -25,7 +25,8 @@ pub(super) async fn cover_open_position(
     let fund_before = fund(sim).await?.balance;
     let (market, owner) = (sim.market(), sim.traders[l].kp.pubkey());
     sim.step += 1;
-    let cover = send(sim, &[ix::cover_bankruptcy(&market, &owner)], None).await;
+    let ls = sim.seat(l).await?;
+    let cover = send(sim, &[ix::cover_bankruptcy(&market, &owner, ls)], None).await;
     let paid = fund_before.saturating_sub(fund(sim).await?.balance);
     let s = seat(sim, l).await?;
     let open_after = s.base_lots != 0;
@@ -59,7 +60,13 @@ pub(super) async fn cover_open_position(
         let token = sim.traders[l].token;
         let before = sim.chain.token_balance(&token).await;
         if free > 0 {
-            let _ = send(sim, &[ix::withdraw(&owner, &market, &token, free)], Some(l)).await;
+            let ls = sim.seat(l).await?;
+            let _ = send(
+                sim,
+                &[ix::withdraw(&owner, &market, ls, &token, free)],
+                Some(l),
+            )
+            .await;
         }
         let got = sim.chain.token_balance(&token).await.saturating_sub(before);
         rebound = format!(
@@ -145,7 +152,8 @@ pub(super) async fn adl_creates_bankruptcy(
     }
     let (market, owner) = (sim.market(), sim.traders[l].kp.pubkey());
     sim.step += 1;
-    let adl = send(sim, &[ix::auto_deleverage(&market, &owner)], None).await;
+    let lseat = sim.seat(l).await?;
+    let adl = send(sim, &[ix::auto_deleverage(&market, &owner, lseat)], None).await;
     let after = all_equities(sim).await?;
     let ls = seat(sim, l).await?;
     let worst = shorts.iter().map(|&t| after[t]).min().unwrap_or(0);
@@ -207,7 +215,8 @@ pub(super) async fn socialized_hits_losers(
     let xs_before = seat(sim, x).await?;
     let (market, owner) = (sim.market(), sim.traders[l].kp.pubkey());
     sim.step += 1;
-    let adl = send(sim, &[ix::auto_deleverage(&market, &owner)], None).await;
+    let lseat = sim.seat(l).await?;
+    let adl = send(sim, &[ix::auto_deleverage(&market, &owner, lseat)], None).await;
     let after = all_equities(sim).await?;
     let xs_after = seat(sim, x).await?;
     let newly_insolvent: Vec<String> = (0..sim.traders.len())

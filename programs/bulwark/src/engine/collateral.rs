@@ -18,15 +18,67 @@ pub fn seat_of(seats: &[Seat], owner: &Pubkey) -> Result<usize> {
     find_seat(seats, owner).ok_or_else(|| error!(ErrorCode::SeatNotFound))
 }
 
+/// The seat at `index`, which must be `owner`'s: instructions address
+/// seats by index (found off-chain in the fetched market), so no
+/// instruction's cost depends on where a seat sits in the table.
+pub fn seat_at(seats: &[Seat], index: u32, owner: &Pubkey) -> Result<usize> {
+    let i = index as usize;
+    require!(
+        *owner != Pubkey::default() && seats.get(i).is_some_and(|s| s.owner == *owner),
+        ErrorCode::WrongSeatIndex
+    );
+    Ok(i)
+}
+
+/// The seat at `index` for a deposit of `amount` quote atoms by `owner`,
+/// and whether it was claimed now: `owner`'s own seat, or a free one
+/// (claimed, if the deposit brings the market's `min_seat_collateral`).
+/// An owner may hold several seats: each is an isolated account.
+pub fn claim_seat_at(
+    m: &mut MarketMut,
+    index: u32,
+    owner: &Pubkey,
+    amount: u64,
+) -> Result<(usize, bool)> {
+    require!(*owner != Pubkey::default(), ErrorCode::WrongSeatIndex);
+    let i = index as usize;
+    let seat = m
+        .seats
+        .get(i)
+        .ok_or_else(|| error!(ErrorCode::WrongSeatIndex))?;
+    if seat.owner == *owner {
+        return Ok((i, false));
+    }
+    require!(seat.is_free(), ErrorCode::SeatTaken);
+    require!(
+        amount >= m.header.config.min_seat_collateral,
+        ErrorCode::SeatCollateralTooSmall
+    );
+    claim(m, i, owner)?;
+    Ok((i, true))
+}
+
+fn claim(m: &mut MarketMut, i: usize, owner: &Pubkey) -> Result<()> {
+    let mut seat = Seat {
+        owner: *owner,
+        ..Default::default()
+    };
+    seat.funding_snapshot = m.header.state.cum_funding_per_lot;
+    m.seats[i] = seat;
+    m.header.seats_used = m.header.seats_used.safe_add(1)?;
+    Ok(())
+}
+
 /// The owner's seat, claiming the first free one if it has none yet,
 /// without the seat minimum (engine tests and simulations; the deposit
-/// instruction uses `find_or_claim_seat_for`).
+/// instruction uses `claim_seat_at`).
 pub fn find_or_claim_seat(m: &mut MarketMut, owner: &Pubkey) -> Result<usize> {
     Ok(find_or_claim_seat_for(m, owner, u64::MAX)?.0)
 }
 
 /// The owner's seat for a deposit of `amount` quote atoms, and whether it
-/// was claimed now. A new seat must bring at least the market's
+/// was claimed now, found by scanning (engine tests and the off-chain
+/// sandbox; the deposit instruction takes the index: `claim_seat_at`). A new seat must bring at least the market's
 /// `min_seat_collateral` (seats cost what they take: a table full of dust
 /// seats would lock every new trader and keeper out).
 pub fn find_or_claim_seat_for(
@@ -46,13 +98,7 @@ pub fn find_or_claim_seat_for(
         .iter()
         .position(|s| s.is_free())
         .ok_or_else(|| error!(ErrorCode::SeatTableFull))?;
-    let mut seat = Seat {
-        owner: *owner,
-        ..Default::default()
-    };
-    seat.funding_snapshot = m.header.state.cum_funding_per_lot;
-    m.seats[i] = seat;
-    m.header.seats_used = m.header.seats_used.safe_add(1)?;
+    claim(m, i, owner)?;
     Ok((i, true))
 }
 

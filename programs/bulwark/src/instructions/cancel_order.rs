@@ -6,13 +6,13 @@ use anchor_lang::prelude::*;
 
 /// Cancels by exchange order id, by client order id, or all of the seat's
 /// orders. Allowed in every market status.
-pub fn handler(ctx: Context<TraderMarket>, which: CancelWhich) -> Result<()> {
+pub fn handler(ctx: Context<TraderMarket>, which: CancelWhich, seat: u32) -> Result<()> {
     let owner = ctx.accounts.owner.key();
     let market_key = ctx.accounts.market.key();
     let info = ctx.accounts.market.to_account_info();
     let mut data = info.try_borrow_mut_data()?;
     let mut m = MarketMut::from_bytes(&mut data)?;
-    let seat = collateral::seat_of(m.seats, &owner)?;
+    let seat = collateral::seat_at(m.seats, seat, &owner)?;
     let count = trade::cancel(&mut m, seat, which)?;
     emit!(OrdersCancelled {
         market: market_key,

@@ -81,7 +81,7 @@ impl MoveCollateral<'_> {
     }
 }
 
-pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+pub fn handler(ctx: Context<MoveCollateral>, amount: u64, seat: u32) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
     require!(
         !ctx.accounts.exchange.load()?.is_paused(pause::DEPOSITS),
@@ -92,7 +92,7 @@ pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let (seat, _) = collateral::find_or_claim_seat_for(&mut m, &owner, amount)?;
+        let (seat, _) = collateral::claim_seat_at(&mut m, seat, &owner, amount)?;
         collateral::deposit(&mut m, seat, amount)?;
         (seat, m.seats[seat].collateral)
     };

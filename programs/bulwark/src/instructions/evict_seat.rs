@@ -42,13 +42,13 @@ pub struct EvictSeat<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<EvictSeat>, owner: Pubkey) -> Result<()> {
+pub fn handler(ctx: Context<EvictSeat>, owner: Pubkey, seat: u32) -> Result<()> {
     let market_key = ctx.accounts.market.key();
     let (seat, amount) = {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let seat = collateral::seat_of(m.seats, &owner)?;
+        let seat = collateral::seat_at(m.seats, seat, &owner)?;
         let amount = collateral::evict_seat(&mut m, seat)?;
         (seat, amount)
     };

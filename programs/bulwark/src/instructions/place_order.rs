@@ -18,7 +18,7 @@ pub struct TraderMarket<'info> {
     pub market: AccountLoader<'info, Market>,
 }
 
-pub fn handler(ctx: Context<TraderMarket>, params: OrderParams) -> Result<()> {
+pub fn handler(ctx: Context<TraderMarket>, params: OrderParams, seat: u32) -> Result<()> {
     let trading_paused = ctx.accounts.exchange.load()?.is_paused(pause::TRADING);
     let now = Clock::get()?.unix_timestamp;
     let owner = ctx.accounts.owner.key();
@@ -26,7 +26,7 @@ pub fn handler(ctx: Context<TraderMarket>, params: OrderParams) -> Result<()> {
     let info = ctx.accounts.market.to_account_info();
     let mut data = info.try_borrow_mut_data()?;
     let mut m = MarketMut::from_bytes(&mut data)?;
-    let seat = collateral::seat_of(m.seats, &owner)?;
+    let seat = collateral::seat_at(m.seats, seat, &owner)?;
     // With trading paused exchange-wide, an order may still reduce (the
     // waterfall keeps running, so a trader keeps its way out).
     let mut params = params;

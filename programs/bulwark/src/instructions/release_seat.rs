@@ -9,12 +9,12 @@ pub struct ReleaseSeat<'info> {
     pub market: AccountLoader<'info, Market>,
 }
 
-pub fn handler(ctx: Context<ReleaseSeat>) -> Result<()> {
+pub fn handler(ctx: Context<ReleaseSeat>, seat: u32) -> Result<()> {
     let owner = ctx.accounts.owner.key();
     let info = ctx.accounts.market.to_account_info();
     let mut data = info.try_borrow_mut_data()?;
     let mut m = MarketMut::from_bytes(&mut data)?;
-    let seat = collateral::seat_of(m.seats, &owner)?;
+    let seat = collateral::seat_at(m.seats, seat, &owner)?;
     collateral::release_seat(&mut m, seat)?;
     emit!(SeatReleased {
         market: ctx.accounts.market.key(),

@@ -6,6 +6,7 @@ use crate::engine::liquidation;
 use crate::engine::trade::Fill;
 use crate::engine::{adl, collateral, insurance};
 use crate::error::ErrorCode;
+use crate::math::NO_SEAT;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
@@ -35,7 +36,12 @@ pub struct Liquidate<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
+pub fn liquidate(
+    ctx: Context<Liquidate>,
+    trader: Pubkey,
+    seat: u32,
+    keeper_seat: u32,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let keeper = ctx.accounts.keeper.key();
     let market_key = ctx.accounts.market.key();
@@ -49,11 +55,15 @@ pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let target = collateral::seat_of(m.seats, &trader)?;
-        let payee = match collateral::find_seat(m.seats, &keeper) {
-            Some(k) => liquidation::KeeperPayee::Seat(k),
-            None if ctx.accounts.keeper_token.is_some() => liquidation::KeeperPayee::Account,
-            None => liquidation::KeeperPayee::Insurance,
+        let target = collateral::seat_at(m.seats, seat, &trader)?;
+        // The keeper's fee goes to its seat (`keeper_seat`, checked), else
+        // to its token account, else to the insurance fund.
+        let payee = if keeper_seat != NO_SEAT {
+            liquidation::KeeperPayee::Seat(collateral::seat_at(m.seats, keeper_seat, &keeper)?)
+        } else if ctx.accounts.keeper_token.is_some() {
+            liquidation::KeeperPayee::Account
+        } else {
+            liquidation::KeeperPayee::Insurance
         };
         let mut fills: u32 = 0;
         let out =
@@ -115,7 +125,12 @@ pub fn liquidate(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
     Ok(())
 }
 
-pub fn takeover(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
+pub fn takeover(
+    ctx: Context<Liquidate>,
+    trader: Pubkey,
+    seat: u32,
+    keeper_seat: u32,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let keeper = ctx.accounts.keeper.key();
     let market_key = ctx.accounts.market.key();
@@ -123,8 +138,8 @@ pub fn takeover(ctx: Context<Liquidate>, trader: Pubkey) -> Result<()> {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let target = collateral::seat_of(m.seats, &trader)?;
-        let k = collateral::seat_of(m.seats, &keeper)?;
+        let target = collateral::seat_at(m.seats, seat, &trader)?;
+        let k = collateral::seat_at(m.seats, keeper_seat, &keeper)?;
         let (out, price) = liquidation::takeover(&mut m, target, k, now)?;
         (out, price, m.header.state.mark_price)
     };
@@ -164,7 +179,7 @@ pub struct CoverBankruptcy<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
+pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey, seat: u32) -> Result<()> {
     let clock = Clock::get()?;
     let market_key = ctx.accounts.market.key();
     let available = ctx.accounts.insurance.load()?.balance;
@@ -172,7 +187,7 @@ pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let target = collateral::seat_of(m.seats, &trader)?;
+        let target = collateral::seat_at(m.seats, seat, &trader)?;
         cover::cover(&mut m, target, available, clock.unix_timestamp, &mut |_| {})?
     };
     if out.closed_lots > 0 {
@@ -238,7 +253,7 @@ fn pay_from_fund(ctx: &Context<CoverBankruptcy>, amount: u64, trader: Pubkey) ->
 
 /// ADL / socialized loss: anyone may call; the program ranks. It takes the
 /// accounts of `cover_bankruptcy`: the fund pays first for the lots closed.
-pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<()> {
+pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey, seat: u32) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let market_key = ctx.accounts.market.key();
     let fund_balance = ctx.accounts.insurance.load()?.balance;
@@ -247,7 +262,7 @@ pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey) -> Result<
     let (out, side, total_unpaid) = {
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let target = collateral::seat_of(m.seats, &trader)?;
+        let target = collateral::seat_at(m.seats, seat, &trader)?;
         // The side that pays: the opposite of the bankrupt position.
         let side = if m.seats[target].base_lots > 0 {
             1usize

@@ -4,14 +4,14 @@ use crate::error::ErrorCode;
 use crate::state::*;
 use anchor_lang::prelude::*;
 
-pub fn handler(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+pub fn handler(ctx: Context<MoveCollateral>, amount: u64, seat: u32) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
     let owner = ctx.accounts.owner.key();
     let (seat, collateral_after) = {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
-        let seat = collateral::seat_of(m.seats, &owner)?;
+        let seat = collateral::seat_at(m.seats, seat, &owner)?;
         let price = margin::risk_price(&m.header.state);
         // With a position or orders, the margin check needs a fresh price.
         let seat_ref = &m.seats[seat];

@@ -21,6 +21,8 @@ pub const FUNDING_PRECISION: i128 = 1_000_000_000; // 1e-9
 /// Resting orders one seat may hold in one market (keeps one trader from
 /// filling the book).
 pub const MAX_ORDERS_PER_SEAT: u16 = 64;
+/// The seat index that names no seat (a keeper without one).
+pub const NO_SEAT: u32 = u32::MAX;
 
 /// Maximum number of oracle feeds a market may combine by median.
 pub const MAX_ORACLE_FEEDS: usize = 3;
