@@ -668,21 +668,29 @@ pub fn move_collateral_accounts(
     }
 }
 
-/// A deposit instruction over arbitrary accounts.
-pub fn deposit_ix(accounts: bulwark::accounts::MoveCollateral, amount: u64) -> Instruction {
+/// A deposit instruction over arbitrary accounts, naming seat `seat`.
+pub fn deposit_ix(
+    accounts: bulwark::accounts::MoveCollateral,
+    amount: u64,
+    seat: u32,
+) -> Instruction {
     Instruction {
         program_id: bulwark::ID,
         accounts: accounts.to_account_metas(None),
-        data: bulwark::instruction::Deposit { amount }.data(),
+        data: bulwark::instruction::Deposit { amount, seat }.data(),
     }
 }
 
-/// A withdraw instruction over arbitrary accounts.
-pub fn withdraw_ix(accounts: bulwark::accounts::MoveCollateral, amount: u64) -> Instruction {
+/// A withdraw instruction over arbitrary accounts, naming seat `seat`.
+pub fn withdraw_ix(
+    accounts: bulwark::accounts::MoveCollateral,
+    amount: u64,
+    seat: u32,
+) -> Instruction {
     Instruction {
         program_id: bulwark::ID,
         accounts: accounts.to_account_metas(None),
-        data: bulwark::instruction::Withdraw { amount }.data(),
+        data: bulwark::instruction::Withdraw { amount, seat }.data(),
     }
 }
 
