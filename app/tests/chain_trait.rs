@@ -60,10 +60,12 @@ async fn embedded_chain_discovers_markets_and_sizes_compute_by_simulation() {
         &chain.payer_pubkey(),
         &market,
         &solana_pubkey::Pubkey::new_unique(),
+        0,
+        None,
     );
     let e = Chain::simulate_units(&mut chain, &[bad], &[])
         .await
         .unwrap_err();
     assert!(e.code().is_some(), "{e:?}");
-    assert!(client::describe_error(&e).contains("SeatNotFound"), "{e}");
+    assert!(client::describe_error(&e).contains("WrongSeatIndex"), "{e}");
 }
