@@ -41,9 +41,10 @@ fn score_from_inputs(f: &AdlFillEvent) -> i128 {
 async fn liquidate_then_refusals(g: &mut Gap) {
     let market = g.env.market(MKT);
     let (a, k) = (g.a.key(), g.k.key());
+    let (a_seat, k_seat) = (seat_ix(&mut g.env, &a).await, seat_ix(&mut g.env, &k).await);
     // A's bankruptcy price (15 000 − 1 000) / 150 = 93.333334 (up); K's bid
     // at 92 is below it, so the close finds nothing: no fill, no fee.
-    let liq = ix::liquidate(&k, &market, &a);
+    let liq = ix::liquidate(&k, &market, &a, a_seat, Some(k_seat));
     let ev = send_events(&mut g.env, &[liq], &[&g.k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     assert_eq!((e.target_lots, e.closed_lots, e.fee), (15_000, 0, 0));
@@ -55,7 +56,7 @@ async fn liquidate_then_refusals(g: &mut Gap) {
     );
     assert_eq!(env_bids(g).await, vec![(usd(92.0), 15_000)]);
     // A bankrupt seat is not taken over.
-    let take = ix::takeover(&k, &market, &a);
+    let take = ix::takeover(&k, &market, &a, a_seat, k_seat);
     g.env
         .send_tx_expect_error(&[take], &[&g.k.kp], code(E::SeatBankrupt))
         .await;
@@ -65,7 +66,7 @@ async fn liquidate_then_refusals(g: &mut Gap) {
     // 100 = 135) is more than its 300, so the cover is refused and nothing
     // moves (K's bid at 92 would have taken it).
     assert_eq!(insurance_vault_balance(&mut g.env).await, usd(300.0));
-    let cover = ix::cover_bankruptcy(&market, &a);
+    let cover = ix::cover_bankruptcy(&market, &a, a_seat);
     g.env
         .send_tx_expect_error(&[cover], &[], code(E::CoverTooSmall))
         .await;
@@ -277,7 +278,9 @@ async fn gap_fund_pays_first_then_adl_takes_the_top_ranked_shorts_and_only_the_s
     let fees0 = g.env.market_header(MKT).await.state.unswept_insurance_fees;
     let market = g.env.market(MKT);
     let vault0 = g.env.vault_balance(MKT).await;
-    let ev = send_events(&mut g.env, &[ix::auto_deleverage(&market, &g.a.key())], &[]).await;
+    let a_seat = seat_ix(&mut g.env, &g.a.key()).await;
+    let adl = ix::auto_deleverage(&market, &g.a.key(), a_seat);
+    let ev = send_events(&mut g.env, std::slice::from_ref(&adl), &[]).await;
     check_fund_paid_first(&mut g, &ev, vault0).await;
     check_adl(&mut g, &ev).await;
     // The fills are the head of the program's own ranking, in order.
@@ -290,9 +293,9 @@ async fn gap_fund_pays_first_then_adl_takes_the_top_ranked_shorts_and_only_the_s
     }
     check_after_adl(&mut g, fees0).await;
     // A is flat: nothing more to deleverage.
-    let again = ix::auto_deleverage(&market, &g.a.key());
+    assert_eq!(seat_ix(&mut g.env, &g.a.key()).await, a_seat);
     g.env
-        .send_tx_expect_error(&[again], &[], code(E::NothingToLiquidate))
+        .send_tx_expect_error(&[adl], &[], code(E::NothingToLiquidate))
         .await;
 }
 
@@ -319,14 +322,21 @@ async fn adl_victims_do_not_depend_on_the_caller_or_account_order() {
     let fees1 = g1.env.market_header(MKT).await.state.unswept_insurance_fees;
     let m1 = g1.env.market(MKT);
     let v1 = g1.env.vault_balance(MKT).await;
-    let ev1 = send_events(&mut g1.env, &[ix::auto_deleverage(&m1, &g1.a.key())], &[]).await;
+    let a1 = seat_ix(&mut g1.env, &g1.a.key()).await;
+    let ev1 = send_events(
+        &mut g1.env,
+        &[ix::auto_deleverage(&m1, &g1.a.key(), a1)],
+        &[],
+    )
+    .await;
     check_fund_paid_first(&mut g1, &ev1, v1).await;
 
     let fees2 = g2.env.market_header(MKT).await.state.unswept_insurance_fees;
     let v2 = g2.env.vault_balance(MKT).await;
     let m2 = g2.env.market(MKT);
     let caller = g2.env.new_wallet().await;
-    let mut adl = ix::auto_deleverage(&m2, &g2.a.key());
+    let a2 = seat_ix(&mut g2.env, &g2.a.key()).await;
+    let mut adl = ix::auto_deleverage(&m2, &g2.a.key(), a2);
     for t in [&g2.b3, &g2.c, &g2.b1] {
         adl.accounts.push(AccountMeta::new(t.key(), false));
     }

@@ -38,7 +38,9 @@ async fn seventeen_shorts() -> (TestEnv, Trader, Vec<Trader>) {
 /// profit at the mark (1 100 USD of equity = 1 000 + 100 before the ADL).
 async fn deleverage_all(env: &mut TestEnv, a: &Trader, shorts: &[Trader]) -> Vec<i64> {
     let market = env.market(MKT);
-    let adl = ix::auto_deleverage(&market, &a.key());
+    let a_seat = seat_ix(env, &a.key()).await;
+    assert_eq!(a_seat, 0);
+    let adl = ix::auto_deleverage(&market, &a.key(), a_seat);
     let ev = send_events(env, std::slice::from_ref(&adl), &[]).await;
     let fills: Vec<AdlFillEvent> = decode(&ev);
     // Ties on score and notional: seats 1..16 in index order, 1 000 lots each.

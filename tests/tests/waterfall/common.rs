@@ -230,7 +230,14 @@ pub async fn position(env: &mut TestEnv, t: &Trader) -> (i64, i64, i64) {
     (s.base_lots, s.entry_cost, s.collateral)
 }
 
-/// Index of `owner`'s seat in the seat table.
+/// `owner`'s seat index in the waterfall market, as the harness finds it
+/// (every seat instruction names its seat); panics if it has none.
+pub async fn seat_ix(env: &mut TestEnv, owner: &Pubkey) -> u32 {
+    env.seat_ix_in(MKT, owner).await
+}
+
+/// Index of `owner`'s seat in the seat table (scanned here, independently
+/// of the harness).
 pub async fn seat_index(env: &mut TestEnv, owner: &Pubkey) -> usize {
     let key = env.market(MKT);
     env.with_market(&key, |m| m.seats.iter().position(|s| s.owner == *owner))

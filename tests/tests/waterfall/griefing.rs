@@ -46,10 +46,12 @@ async fn seat_squat_is_refused_and_dust_seats_are_evicted() {
     assert_eq!(h.config.min_seat_collateral, usd(10.0));
     // A 1-atom deposit no longer claims a seat (on the old program it did).
     let dust = env.new_trader_atoms(1).await;
-    let dep = ix::deposit(&dust.key(), &market, &dust.token, 1);
+    let free = env.deposit_seat_ix(&market, &dust.key()).await;
+    assert_eq!(free, 0);
+    let dep = ix::deposit(&dust.key(), &market, free, &dust.token, 1);
     env.send_tx_expect_error(&[dep], &[&dust.kp], code(E::SeatCollateralTooSmall))
         .await;
-    let dep = ix::deposit(&dust.key(), &market, &dust.token, usd(10.0) - 1);
+    let dep = ix::deposit(&dust.key(), &market, free, &dust.token, usd(10.0) - 1);
     env.send_tx_expect_error(&[dep], &[&dust.kp], code(E::SeatCollateralTooSmall))
         .await;
     assert_eq!(env.market_header(MKT).await.seats_used, 0);
@@ -62,19 +64,32 @@ async fn seat_squat_is_refused_and_dust_seats_are_evicted() {
         squatters.push(s);
     }
     assert_eq!(env.market_header(MKT).await.seats_used, 4);
+    // The table is full: the deposit names a seat index, and every one of
+    // the four is taken (the newcomer can claim none of them).
     let newcomer = env.new_trader(10.0).await;
-    let dep = ix::deposit(&newcomer.key(), &market, &newcomer.token, usd(10.0));
-    env.send_tx_expect_error(
-        std::slice::from_ref(&dep),
-        &[&newcomer.kp],
-        code(E::SeatTableFull),
-    )
-    .await;
-    // Anyone evicts squatter 0; the owner's token account must be its own
-    // and of the collateral mint.
+    for i in 0..4u32 {
+        let dep = ix::deposit(&newcomer.key(), &market, i, &newcomer.token, usd(10.0));
+        env.send_tx_expect_error(&[dep], &[&newcomer.kp], code(E::SeatTaken))
+            .await;
+    }
+    let past = ix::deposit(&newcomer.key(), &market, 4, &newcomer.token, usd(10.0));
+    env.send_tx_expect_error(&[past], &[&newcomer.kp], code(E::WrongSeatIndex))
+        .await;
+    assert_eq!(env.market_header(MKT).await.seats_used, 4);
+    // Anyone evicts squatter 0 (seat 0); the owner's token account must be
+    // its own and of the collateral mint.
     let by = env.new_trader(0.0).await;
     let s0 = &squatters[0];
-    let wrong_owner = ix::evict_seat(&by.key(), &market, &s0.key(), &by.token);
+    let s0_seat = env.seat_ix(&market, &s0.key()).await;
+    assert_eq!(s0_seat, 0);
+    let dep = ix::deposit(
+        &newcomer.key(),
+        &market,
+        s0_seat,
+        &newcomer.token,
+        usd(10.0),
+    );
+    let wrong_owner = ix::evict_seat(&by.key(), &market, &s0.key(), s0_seat, &by.token);
     env.send_tx_expect_error(
         &[wrong_owner],
         &[&by.kp],
@@ -83,11 +98,11 @@ async fn seat_squat_is_refused_and_dust_seats_are_evicted() {
     .await;
     let other = env.other_mint().await;
     let other_token = env.token_account(&other, &s0.key()).await;
-    let wrong_mint = ix::evict_seat(&by.key(), &market, &s0.key(), &other_token);
+    let wrong_mint = ix::evict_seat(&by.key(), &market, &s0.key(), s0_seat, &other_token);
     env.send_tx_expect_error(&[wrong_mint], &[&by.kp], code(E::WrongMint))
         .await;
     let vault0 = env.vault_balance(MKT).await;
-    let evict = ix::evict_seat(&by.key(), &market, &s0.key(), &s0.token);
+    let evict = ix::evict_seat(&by.key(), &market, &s0.key(), s0_seat, &s0.token);
     env.send(&[evict], &[&by.kp]).await;
     // Exactly the 1 atom back: the squatter ends with all 10 USD.
     assert_eq!(env.token_balance(&s0.token).await, usd(10.0));
@@ -100,17 +115,29 @@ async fn seat_squat_is_refused_and_dust_seats_are_evicted() {
         env.seat_collateral(MKT, &newcomer.key()).await,
         usd(10.0) as i64
     );
-    // A seat at the minimum is not evictable; nor is an unknown owner's.
-    let at_min = ix::evict_seat(&by.key(), &market, &newcomer.key(), &newcomer.token);
+    assert_eq!(env.seat_ix(&market, &newcomer.key()).await, s0_seat);
+    // A seat at the minimum is not evictable; nor is a seat named for an
+    // owner that no longer holds it (s0's old index, now the newcomer's):
+    // refused, and nothing changes.
+    let at_min = ix::evict_seat(
+        &by.key(),
+        &market,
+        &newcomer.key(),
+        s0_seat,
+        &newcomer.token,
+    );
     env.send_tx_expect_error(&[at_min], &[&by.kp], code(E::SeatNotEvictable))
         .await;
-    let gone = ix::evict_seat(&by.key(), &market, &s0.key(), &s0.token);
-    env.send_tx_expect_error(&[gone], &[&by.kp], code(E::SeatNotFound))
+    let before = env.chain.account_data(&market).await;
+    let gone = ix::evict_seat(&by.key(), &market, &s0.key(), s0_seat, &s0.token);
+    env.send_tx_expect_error(&[gone], &[&by.kp], code(E::WrongSeatIndex))
         .await;
+    assert_eq!(env.chain.account_data(&market).await, before);
+    assert_eq!(env.token_balance(&s0.token).await, usd(10.0));
 }
 
 /// Keeper locked out: a keeper with no seat liquidates (on the old program:
-/// SeatNotFound) and is paid its fee share in its token account — exactly
+/// SeatNotFound; it now names no seat) and is paid its fee share in its token account — exactly
 /// 23.5 USD, moved out of the market vault.
 #[tokio::test]
 async fn keeper_without_a_seat_liquidates_and_is_paid_in_its_account() {
@@ -124,15 +151,39 @@ async fn keeper_without_a_seat_liquidates_and_is_paid_in_its_account() {
     trade(&mut env, &a, &b, 100.0, 15_000).await;
     move_price(&mut env, 94.0).await;
     env.place(&c, MKT, limit(Bid, 93.9, 5_000)).await;
-    // Someone else's token account is refused; a takeover needs a seat.
-    let bad = ix::liquidate_to(&k.key(), &market, &a.key(), Some(stranger.token));
+    let a_seat = env.seat_ix(&market, &a.key()).await;
+    let c_seat = env.seat_ix(&market, &c.key()).await;
+    // Someone else's token account is refused; a takeover needs a seat of
+    // the keeper's own: naming another's (C's, with room for the position)
+    // is refused and changes nothing.
+    let bad = ix::liquidate_to(
+        &k.key(),
+        &market,
+        &a.key(),
+        a_seat,
+        None,
+        Some(stranger.token),
+    );
     env.send_tx_expect_error(&[bad], &[&k.kp], code(E::WrongKeeperAccount))
         .await;
-    let take = ix::takeover(&k.key(), &market, &a.key());
-    env.send_tx_expect_error(&[take], &[&k.kp], code(E::SeatNotFound))
+    let before = env.chain.account_data(&market).await;
+    let take = ix::takeover(&k.key(), &market, &a.key(), a_seat, c_seat);
+    env.send_tx_expect_error(&[take], &[&k.kp], code(E::WrongSeatIndex))
         .await;
+    // Nor may a keeper have its fee share paid into another's seat.
+    let into_c = ix::liquidate_to(
+        &k.key(),
+        &market,
+        &a.key(),
+        a_seat,
+        Some(c_seat),
+        Some(k.token),
+    );
+    env.send_tx_expect_error(&[into_c], &[&k.kp], code(E::WrongSeatIndex))
+        .await;
+    assert_eq!(env.chain.account_data(&market).await, before);
     let vault0 = env.vault_balance(MKT).await;
-    let liq = ix::liquidate_to(&k.key(), &market, &a.key(), Some(k.token));
+    let liq = ix::liquidate_to(&k.key(), &market, &a.key(), a_seat, None, Some(k.token));
     let ev = send_events(&mut env, &[liq], &[&k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     // As `book_liquidation_then_takeover_then_fee_sweep`: 5 000 lots close
@@ -155,7 +206,7 @@ async fn keeper_without_a_seat_liquidates_and_is_paid_in_its_account() {
     // the bankruptcy price 93.52): fee = 1 % × 100 × 94 = 94 USD, capped by
     // what A has left, 648 + 100 × 93.6 − 10 000 = 8 USD.
     env.place(&c, MKT, limit(Bid, 93.6, 10_000)).await;
-    let liq = ix::liquidate(&k.key(), &market, &a.key());
+    let liq = ix::liquidate(&k.key(), &market, &a.key(), a_seat, None);
     let ev = send_events(&mut env, &[liq], &[&k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     assert_eq!(e.closed_lots, 10_000);
@@ -232,7 +283,9 @@ async fn liquidation_walks_a_wall_in_bounded_steps() {
         env.place(&w, MKT, limit(Bid, 93.9, 1)).await;
     }
     env.place(&c, MKT, limit(Bid, 93.5, 20_000)).await;
-    let liq = ix::liquidate(&k.key(), &market, &a.key());
+    let a_seat = env.seat_ix(&market, &a.key()).await;
+    let k_seat = env.seat_ix(&market, &k.key()).await;
+    let liq = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     let ev = send_events(&mut env, std::slice::from_ref(&liq), &[&k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     assert_eq!(MAX_LIQUIDATION_MAKERS, 32);

@@ -22,6 +22,10 @@ async fn book_liquidation_then_takeover_then_fee_sweep() {
     let b = env.funded_trader(MKT, 20_000.0).await;
     let c = env.funded_trader(MKT, 100_000.0).await;
     let k = env.funded_trader(MKT, 1_000.0).await;
+    let (a_seat, k_seat) = (
+        seat_ix(&mut env, &a.key()).await,
+        seat_ix(&mut env, &k.key()).await,
+    );
     // A buys 150 units (15 000 lots) from B at 100: notional 15 000 USD,
     // IM 5 % = 750 <= 1 000.
     trade(&mut env, &a, &b, 100.0, 15_000).await;
@@ -32,7 +36,7 @@ async fn book_liquidation_then_takeover_then_fee_sweep() {
     env.place(&c, MKT, limit(Bid, 93.0, 20_000)).await;
     let vault0 = env.vault_balance(MKT).await;
 
-    let liq = ix::liquidate(&k.key(), &market, &a.key());
+    let liq = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     let ev = send_events(&mut env, &[liq], &[&k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     // Bankruptcy price = (15 000 − 1 000) / 150 = 93.3333… rounded up
@@ -76,7 +80,7 @@ async fn book_liquidation_then_takeover_then_fee_sweep() {
 
     // The book is too thin: K takes the rest over. Bankruptcy price now
     // (10 000 − 648) / 100 = 93.52; half-way from the mark 94 → 93.76.
-    let take = ix::takeover(&k.key(), &market, &a.key());
+    let take = ix::takeover(&k.key(), &market, &a.key(), a_seat, k_seat);
     let ev = send_events(&mut env, &[take], &[&k.kp]).await;
     let t: TakeoverEvent = one(&ev);
     assert_eq!((t.trader, t.keeper, t.lots), (a.key(), k.key(), 10_000));
@@ -106,7 +110,7 @@ async fn book_liquidation_then_takeover_then_fee_sweep() {
     assert_eq!(env.vault_balance(MKT).await, vault0);
 
     // Nothing left: A is flat with zero equity and zero requirement.
-    let again = ix::liquidate(&k.key(), &market, &a.key());
+    let again = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     env.send_tx_expect_error(&[again], &[&k.kp], code(E::NotLiquidatable))
         .await;
 
@@ -153,13 +157,17 @@ async fn short_book_liquidation_then_takeover() {
     let b = env.funded_trader(MKT, 20_000.0).await;
     let c = env.funded_trader(MKT, 100_000.0).await;
     let k = env.funded_trader(MKT, 1_000.0).await;
+    let (a_seat, k_seat) = (
+        seat_ix(&mut env, &a.key()).await,
+        seat_ix(&mut env, &k.key()).await,
+    );
     // A sells 150 units to B at 100.
     trade(&mut env, &b, &a, 100.0, 15_000).await;
     // 106: equity 1 000 − 900 = 100 < MM 2.5 % × 15 900 = 397.5.
     move_price(&mut env, 106.0).await;
     env.place(&c, MKT, limit(Ask, 106.1, 5_000)).await;
     env.place(&c, MKT, limit(Ask, 107.0, 20_000)).await;
-    let liq = ix::liquidate(&k.key(), &market, &a.key());
+    let liq = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     let ev = send_events(&mut env, &[liq], &[&k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     // Bankruptcy price (15 000 + 1 000) / 150 = 106.666666 (down); the
@@ -180,7 +188,7 @@ async fn short_book_liquidation_then_takeover() {
     // from 106 → 106.21. A realizes 10 000 − 10 621 = −621 → 21; fee =
     // min(106, 21) = 21, 10.5 to K. K: short 100 units at 106.21,
     // 1 000 + 26.5 + 10.5 = 1 037.
-    let take = ix::takeover(&k.key(), &market, &a.key());
+    let take = ix::takeover(&k.key(), &market, &a.key(), a_seat, k_seat);
     let ev = send_events(&mut env, &[take], &[&k.kp]).await;
     let t: TakeoverEvent = one(&ev);
     assert_eq!(
@@ -211,6 +219,10 @@ async fn cancelling_the_orders_restores_health_and_closes_nothing() {
     let a = env.funded_trader(MKT, 1_000.0).await;
     let b = env.funded_trader(MKT, 20_000.0).await;
     let k = env.funded_trader(MKT, 1_000.0).await;
+    let (a_seat, k_seat) = (
+        seat_ix(&mut env, &a.key()).await,
+        seat_ix(&mut env, &k.key()).await,
+    );
     trade(&mut env, &a, &b, 100.0, 10_000).await;
     // A also bids 80 units at 99: worst case long 180 units.
     env.place(&a, MKT, limit(Bid, 99.0, 8_000)).await;
@@ -218,7 +230,7 @@ async fn cancelling_the_orders_restores_health_and_closes_nothing() {
     // + 80 × (99 − 96.3) = 433.35 + 216 = 649.35 → liquidatable; the
     // position alone needs 2.5 % × 9 630 = 240.75.
     move_price(&mut env, 96.3).await;
-    let liq = ix::liquidate(&k.key(), &market, &a.key());
+    let liq = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     let ev = send_events(&mut env, &[liq], &[&k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     assert!(e.restored_by_cancel);
@@ -236,7 +248,7 @@ async fn cancelling_the_orders_restores_health_and_closes_nothing() {
     assert_eq!(env.book(MKT).await.0.len(), 0);
     assert_eq!(position(&mut env, &k).await, (0, 0, atoms(1_000.0)));
     // Healthy now: a second call is refused.
-    let again = ix::liquidate(&k.key(), &market, &a.key());
+    let again = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     env.send_tx_expect_error(&[again], &[&k.kp], code(E::NotLiquidatable))
         .await;
 }
@@ -267,6 +279,10 @@ async fn okx_partial_liquidation_closes_40001_keeps_9999() {
     let b = env.funded_trader(MKT, 1_000_000.0).await;
     let c = env.funded_trader(MKT, 1_000_000.0).await;
     let k = env.funded_trader(MKT, 1_000.0).await;
+    let (a_seat, k_seat) = (
+        seat_ix(&mut env, &a.key()).await,
+        seat_ix(&mut env, &k.key()).await,
+    );
     // A buys 50 000 contracts at 1.02 from B: notional 51 000 (tier 4),
     // IM 3 % = 1 530 <= 1 600.
     trade(&mut env, &a, &b, 1.02, 50_000).await;
@@ -279,7 +295,7 @@ async fn okx_partial_liquidation_closes_40001_keeps_9999() {
     // (51 000 − 1 600) / 50 000 = 0.988.
     env.place(&c, MKT, limit(Bid, 0.999, 60_000)).await;
 
-    let liq = ix::liquidate(&k.key(), &market, &a.key());
+    let liq = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     let ev = send_events(&mut env, &[liq], &[&k.kp]).await;
     let e: LiquidationEvent = one(&ev);
     // Step down two tiers: keep tier 2's largest, 9 999 USD / 1.00 = 9 999
@@ -316,7 +332,7 @@ async fn okx_partial_liquidation_closes_40001_keeps_9999() {
     let h = env.market_header(MKT).await;
     let (tier, _) = bulwark::engine::margin::tier_for(&h.config, usd(9_999.0));
     assert_eq!(tier, 2);
-    let again = ix::liquidate(&k.key(), &market, &a.key());
+    let again = ix::liquidate(&k.key(), &market, &a.key(), a_seat, Some(k_seat));
     env.send_tx_expect_error(&[again], &[&k.kp], code(E::NotLiquidatable))
         .await;
     // The rest of C's bid still rests.

@@ -30,16 +30,20 @@ async fn liquidate_and_takeover_refusals() {
     let nobody = env.new_wallet().await;
     trade(&mut env, &a, &b, 100.0, 15_000).await;
     let (ak, kk) = (a.key(), k.key());
+    let a_seat = seat_ix(&mut env, &ak).await;
+    let b_seat = seat_ix(&mut env, &b.key()).await;
+    let k_seat = seat_ix(&mut env, &kk).await;
+    let poor_seat = seat_ix(&mut env, &poor.key()).await;
 
     // At 100 A is healthy: equity 1 000 >= MM 2.5 % × 15 000 = 375.
-    let liq = ix::liquidate(&kk, &market, &ak);
+    let liq = ix::liquidate(&kk, &market, &ak, a_seat, Some(k_seat));
     env.send_tx_expect_error(
         std::slice::from_ref(&liq),
         &[&k.kp],
         code(E::NotLiquidatable),
     )
     .await;
-    let take = ix::takeover(&kk, &market, &ak);
+    let take = ix::takeover(&kk, &market, &ak, a_seat, k_seat);
     env.send_tx_expect_error(
         std::slice::from_ref(&take),
         &[&k.kp],
@@ -48,8 +52,8 @@ async fn liquidate_and_takeover_refusals() {
     .await;
     // A keeper cannot name itself (checked before health).
     for self_ix in [
-        ix::liquidate(&kk, &market, &kk),
-        ix::takeover(&kk, &market, &kk),
+        ix::liquidate(&kk, &market, &kk, k_seat, Some(k_seat)),
+        ix::takeover(&kk, &market, &kk, k_seat, k_seat),
     ] {
         env.send_tx_expect_error(&[self_ix], &[&k.kp], code(E::SelfLiquidation))
             .await;
@@ -58,25 +62,58 @@ async fn liquidate_and_takeover_refusals() {
     // to a token account it names, or stays with the fund), so a seatless
     // keeper gets as far as the health check; a takeover needs the
     // keeper's seat (the keeper takes the position). The target must have
-    // a seat either way.
-    let no_seat = ix::liquidate(&nobody.pubkey(), &market, &ak);
+    // a seat either way. Seats are named by index and the program checks
+    // each one's owner: a seatless keeper naming another's seat (K's, or
+    // the target's own) as its own, a target named at a seat that is not
+    // its own, or an index past the table — WrongSeatIndex, and nothing
+    // changes.
+    let no_seat = ix::liquidate(&nobody.pubkey(), &market, &ak, a_seat, None);
     env.send_tx_expect_error(&[no_seat], &[&nobody], code(E::NotLiquidatable))
         .await;
-    let no_seat = ix::takeover(&nobody.pubkey(), &market, &ak);
-    env.send_tx_expect_error(&[no_seat], &[&nobody], code(E::SeatNotFound))
+    let before = env.chain.account_data(&market).await;
+    let capacity = env.market_header(MKT).await.seat_capacity;
+    for keeper_seat in [k_seat, a_seat, b_seat] {
+        let no_seat = ix::takeover(&nobody.pubkey(), &market, &ak, a_seat, keeper_seat);
+        env.send_tx_expect_error(&[no_seat], &[&nobody], code(E::WrongSeatIndex))
+            .await;
+    }
+    let not_mine = ix::liquidate(&nobody.pubkey(), &market, &ak, a_seat, Some(k_seat));
+    env.send_tx_expect_error(&[not_mine], &[&nobody], code(E::WrongSeatIndex))
         .await;
-    let no_target = ix::liquidate(&kk, &market, &nobody.pubkey());
-    env.send_tx_expect_error(&[no_target], &[&k.kp], code(E::SeatNotFound))
+    for seat in [a_seat, k_seat] {
+        let no_target = ix::liquidate(&kk, &market, &nobody.pubkey(), seat, Some(k_seat));
+        env.send_tx_expect_error(&[no_target], &[&k.kp], code(E::WrongSeatIndex))
+            .await;
+    }
+    for seat in [b_seat, capacity] {
+        for w in [
+            ix::liquidate(&kk, &market, &ak, seat, Some(k_seat)),
+            ix::takeover(&kk, &market, &ak, seat, k_seat),
+        ] {
+            env.send_tx_expect_error(&[w], &[&k.kp], code(E::WrongSeatIndex))
+                .await;
+        }
+        for w in [
+            ix::cover_bankruptcy(&market, &ak, seat),
+            ix::auto_deleverage(&market, &ak, seat),
+        ] {
+            env.send_tx_expect_error(&[w], &[], code(E::WrongSeatIndex))
+                .await;
+        }
+    }
+    let past = ix::takeover(&kk, &market, &ak, a_seat, capacity);
+    env.send_tx_expect_error(&[past], &[&k.kp], code(E::WrongSeatIndex))
         .await;
+    assert_eq!(env.chain.account_data(&market).await, before);
     // Healthy, with a position: neither covered nor deleveraged. A flat
     // seat has nothing to deleverage.
-    let cover = ix::cover_bankruptcy(&market, &ak);
+    let cover = ix::cover_bankruptcy(&market, &ak, a_seat);
     env.send_tx_expect_error(&[cover], &[], code(E::NotBankrupt))
         .await;
-    let adl = ix::auto_deleverage(&market, &ak);
+    let adl = ix::auto_deleverage(&market, &ak, a_seat);
     env.send_tx_expect_error(&[adl], &[], code(E::NotBankrupt))
         .await;
-    let adl = ix::auto_deleverage(&market, &kk);
+    let adl = ix::auto_deleverage(&market, &kk, k_seat);
     env.send_tx_expect_error(&[adl], &[], code(E::NothingToLiquidate))
         .await;
 
@@ -86,13 +123,13 @@ async fn liquidate_and_takeover_refusals() {
     let unsigned = unsign(liq.clone(), &kk);
     env.send_tx_expect_error(&[unsigned], &[], anchor_code(Anchor::AccountNotSigner))
         .await;
-    let cover = ix::cover_bankruptcy(&market, &ak);
+    let cover = ix::cover_bankruptcy(&market, &ak, a_seat);
     env.send_tx_expect_error(&[cover], &[], code(E::NotBankrupt))
         .await;
     // A takeover is subject to the keeper's own initial margin: POOR (100
     // USD) would take 15 000 lots at 93.666667 (half-way from 94 to the
     // bankruptcy price 93.333334), needing 5 % × 14 100 = 705.
-    let take_poor = ix::takeover(&poor.key(), &market, &ak);
+    let take_poor = ix::takeover(&poor.key(), &market, &ak, a_seat, poor_seat);
     env.send_tx_expect_error(
         &[take_poor],
         &[&poor.kp],
@@ -112,13 +149,13 @@ async fn liquidate_and_takeover_refusals() {
             .await;
     }
     env.send_tx_expect_error(
-        &[ix::cover_bankruptcy(&market, &ak)],
+        &[ix::cover_bankruptcy(&market, &ak, a_seat)],
         &[],
         code(E::IndexStale),
     )
     .await;
     env.send_tx_expect_error(
-        &[ix::auto_deleverage(&market, &ak)],
+        &[ix::auto_deleverage(&market, &ak, a_seat)],
         &[],
         code(E::IndexStale),
     )
@@ -171,7 +208,8 @@ async fn cover_bankruptcy_rejects_wrong_vaults_and_ledgers() {
     // the limit.
     let mut g = gap_env(&MarketToml::base(), IN_ORDER, 1_000.0).await;
     let market = g.env.market(MKT);
-    let good = ix::cover_bankruptcy(&market, &g.a.key());
+    let a_seat = seat_ix(&mut g.env, &g.a.key()).await;
+    let good = ix::cover_bankruptcy(&market, &g.a.key(), a_seat);
     let before = snapshot(&mut g.env).await;
     let wrong_vault = code(E::WrongVault);
     // A trader's token account of the right mint instead of the market vault …
@@ -251,12 +289,13 @@ async fn cover_cap_per_period_then_adl_charges_the_rest() {
     move_price(&mut env, 90.0).await;
     env.place(&k, MKT, limit(Bid, 89.5, 15_000)).await;
     let t0 = env.now().await;
+    let a_seat = seat_ix(&mut env, &a.key()).await;
 
     // Closing A whole at the limit costs the fund at most 500 + 15 000 ×
     // 0.9 / 100 = 635 <= 1 000, but the cap lets it pay 100: that buys
     // floor(100 × 15 000 / 635) = 2 362 lots, not all of A. Refused; the
     // fund and the book are as they were.
-    let cover = ix::cover_bankruptcy(&market, &a.key());
+    let cover = ix::cover_bankruptcy(&market, &a.key(), a_seat);
     env.send_tx_expect_error(std::slice::from_ref(&cover), &[], code(E::CoverTooSmall))
         .await;
     assert_eq!(insurance_vault_balance(&mut env).await, usd(1_000.0));
@@ -269,7 +308,12 @@ async fn cover_cap_per_period_then_adl_charges_the_rest() {
     // charged the rest, 400, but never more than its equity after its close
     // (1 000 − 750 = 250); the 150 nobody can pay stay on A's flat seat.
     let vault0 = env.vault_balance(MKT).await;
-    let ev = send_events(&mut env, &[ix::auto_deleverage(&market, &a.key())], &[]).await;
+    let ev = send_events(
+        &mut env,
+        &[ix::auto_deleverage(&market, &a.key(), a_seat)],
+        &[],
+    )
+    .await;
     let adl: AdlEvent = one(&ev);
     assert_eq!(
         (
@@ -400,9 +444,10 @@ async fn cover_without_an_order_within_the_limit_changes_nothing() {
     );
     // The fund's 5 000 pay for closing all of A at the limit (500 + 15 000
     // × 0.9 / 100 = 635), but the close finds nothing within it.
+    let a_seat = seat_ix(&mut env, &a.key()).await;
     let before = snapshot(&mut env).await;
     env.send_tx_expect_error(
-        &[ix::cover_bankruptcy(&market, &a.key())],
+        &[ix::cover_bankruptcy(&market, &a.key(), a_seat)],
         &[],
         code(E::CoverNoLiquidity),
     )
@@ -423,7 +468,12 @@ async fn cover_without_an_order_within_the_limit_changes_nothing() {
     // ADL may: it cancels A's ask and closes A at the mark against B (the
     // only short). The deficit after the close, 500, is paid by the fund
     // first, in full: B is charged nothing.
-    let ev = send_events(&mut env, &[ix::auto_deleverage(&market, &a.key())], &[]).await;
+    let ev = send_events(
+        &mut env,
+        &[ix::auto_deleverage(&market, &a.key(), a_seat)],
+        &[],
+    )
+    .await;
     let f: AdlFillEvent = one(&ev);
     assert_eq!(
         (f.counterparty, f.lots, f.deficit_share),
@@ -462,7 +512,8 @@ async fn adl_refused_while_a_cover_could_close_the_position() {
     let mut g = gap_env(&MarketToml::base(), IN_ORDER, 635.0).await;
     let market = g.env.market(MKT);
     let a = g.a.key();
-    let adl = ix::auto_deleverage(&market, &a);
+    let a_seat = seat_ix(&mut g.env, &a).await;
+    let adl = ix::auto_deleverage(&market, &a, a_seat);
     let before = snapshot(&mut g.env).await;
     g.env
         .send_tx_expect_error(
@@ -478,7 +529,12 @@ async fn adl_refused_while_a_cover_could_close_the_position() {
     );
     // The cover closes A on K's bid at 92 and pays the 200 left (1 000 −
     // 15 000 × 8 / 100).
-    let ev = send_events(&mut g.env, &[ix::cover_bankruptcy(&market, &a)], &[]).await;
+    let ev = send_events(
+        &mut g.env,
+        &[ix::cover_bankruptcy(&market, &a, a_seat)],
+        &[],
+    )
+    .await;
     let c: CoverClose = one(&ev);
     assert_eq!(
         (c.closed_lots, c.limit, c.fills, c.flat_after),
@@ -499,10 +555,11 @@ async fn adl_refused_while_a_cover_could_close_the_position() {
     let mut g = gap_env(&MarketToml::base(), IN_ORDER, 634.999999).await;
     let market = g.env.market(MKT);
     let a = g.a.key();
+    let a_seat = seat_ix(&mut g.env, &a).await;
     let before = snapshot(&mut g.env).await;
     g.env
         .send_tx_expect_error(
-            &[ix::cover_bankruptcy(&market, &a)],
+            &[ix::cover_bankruptcy(&market, &a, a_seat)],
             &[],
             code(E::CoverTooSmall),
         )
@@ -511,7 +568,7 @@ async fn adl_refused_while_a_cover_could_close_the_position() {
     // ADL: B2 (score 300 000 000 000) then 10 000 of B1's 12 000 (96 428
     // 500 000) at the mark 90; the fund pays the whole 500 first, so no
     // counterparty is charged.
-    let ev = send_events(&mut g.env, &[ix::auto_deleverage(&market, &a)], &[]).await;
+    let ev = send_events(&mut g.env, &[ix::auto_deleverage(&market, &a, a_seat)], &[]).await;
     let fills: Vec<AdlFillEvent> = decode(&ev);
     let got: Vec<_> = fills
         .iter()

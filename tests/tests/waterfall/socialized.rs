@@ -49,7 +49,14 @@ async fn socialized_deficit_is_paid_by_the_opposite_side_pro_rata() {
     let g0 = position(&mut env, &g).await;
     assert_eq!(g0, (1_000, atoms(880.0), atoms(1_000.0)));
 
-    let ev = send_events(&mut env, &[ix::auto_deleverage(&market, &a.key())], &[]).await;
+    let a_seat = seat_ix(&mut env, &a.key()).await;
+    assert_eq!(a_seat, 0);
+    let ev = send_events(
+        &mut env,
+        &[ix::auto_deleverage(&market, &a.key(), a_seat)],
+        &[],
+    )
+    .await;
     // The close: ranks at 90 (before the haircut) are B2 (10 % × 4 500 /
     // 1 500 = 300 000 000 000), B1 (10 % × 9 000 / 11 000 → 100 000 ×
     // 818 181), D (100 000 × 428 571), E (100 000 × 219 512) and last F

@@ -146,7 +146,13 @@ async fn min_rule_a_cover_during_the_cooldown_lowers_the_payout() {
     move_price(&mut env, 90.0).await;
     let k = env.funded_trader(MKT, 1_000.0).await;
     env.place(&k, MKT, limit(Bid, 90.0, 15_000)).await;
-    let ev = send_events(&mut env, &[ix::cover_bankruptcy(&market, &a.key())], &[]).await;
+    let a_seat = seat_ix(&mut env, &a.key()).await;
+    let ev = send_events(
+        &mut env,
+        &[ix::cover_bankruptcy(&market, &a.key(), a_seat)],
+        &[],
+    )
+    .await;
     let c: CoverClose = one(&ev);
     assert_eq!(
         (c.closed_lots, c.limit, c.fills, c.flat_after),
@@ -343,13 +349,19 @@ async fn stake_after_wipeout() {
     // fund pays first, all it holds: the whole 5 000 deficit (B is charged
     // nothing).
     move_price(&mut env, 60.0).await;
+    let a_seat = seat_ix(&mut env, &a.key()).await;
     env.send_tx_expect_error(
-        &[ix::cover_bankruptcy(&market, &a.key())],
+        &[ix::cover_bankruptcy(&market, &a.key(), a_seat)],
         &[],
         code(E::CoverTooSmall),
     )
     .await;
-    let ev = send_events(&mut env, &[ix::auto_deleverage(&market, &a.key())], &[]).await;
+    let ev = send_events(
+        &mut env,
+        &[ix::auto_deleverage(&market, &a.key(), a_seat)],
+        &[],
+    )
+    .await;
     let fill: AdlFillEvent = one(&ev);
     assert_eq!(
         (fill.counterparty, fill.lots, fill.price, fill.deficit_share),

@@ -61,8 +61,12 @@ async fn tightening_raises_margin_then_turns_reduce_only_and_lifts_with_hysteres
     .await;
     env.place(&t, MKT, ioc(Bid, 100.0, 1_000)).await;
     assert_eq!(seat(&mut env, &t).await.base_lots, 1_000);
-    env.send(&[ix::cancel_all_orders(&m.key(), &market)], &[&m.kp])
-        .await;
+    let m_seat = seat_ix(&mut env, &m.key()).await;
+    env.send(
+        &[ix::cancel_all_orders(&m.key(), &market, m_seat)],
+        &[&m.kp],
+    )
+    .await;
 
     // More open interest: 150 000 lots more (X and Y), 201 000 USD in all:
     // 400 × 10 000 / 201 000 = 19 bps < 25 → level 2, reduce-only.
