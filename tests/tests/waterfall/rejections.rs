@@ -50,10 +50,30 @@ async fn liquidate_and_takeover_refusals() {
         code(E::NotLiquidatable),
     )
     .await;
-    // A keeper cannot name itself (checked before health).
+    // A keeper cannot name itself (checked before health), whether it
+    // names its own seat for the fee, no seat at all, or a second seat of
+    // its own wallet.
+    let k_second = {
+        let data = env.chain.account_data(&market).await;
+        let buf = bulwark::engine::sandbox::MarketBuf::from_account_data(&data);
+        buf.view_ref()
+            .seats
+            .iter()
+            .position(|s| s.is_free())
+            .unwrap() as u32
+    };
+    env.mint_collateral(&k.token, usd(50.0)).await;
+    env.send(
+        &[ix::deposit(&kk, &market, k_second, &k.token, usd(50.0))],
+        &[&k.kp],
+    )
+    .await;
     for self_ix in [
         ix::liquidate(&kk, &market, &kk, k_seat, Some(k_seat)),
+        ix::liquidate(&kk, &market, &kk, k_seat, None),
+        ix::liquidate(&kk, &market, &kk, k_seat, Some(k_second)),
         ix::takeover(&kk, &market, &kk, k_seat, k_seat),
+        ix::takeover(&kk, &market, &kk, k_seat, k_second),
     ] {
         env.send_tx_expect_error(&[self_ix], &[&k.kp], code(E::SelfLiquidation))
             .await;

@@ -220,7 +220,13 @@ fn begin(
     now: i64,
     out: &mut LiquidationOutcome,
 ) -> Result<u64> {
-    require!(keeper != Some(target), ErrorCode::SelfLiquidation);
+    // Not its own seat, nor a seat of the same wallet (an owner may hold
+    // several seats); a keeper with no seat is checked by key in the
+    // instruction.
+    require!(
+        keeper.is_none_or(|k| k != target && m.seats[k].owner != m.seats[target].owner),
+        ErrorCode::SelfLiquidation
+    );
     trade::require_fresh_index(&m.header.config, &m.header.state, now)?;
     settle_funding(&mut m.seats[target], &mut m.header.state)?;
     if let Some(k) = keeper {

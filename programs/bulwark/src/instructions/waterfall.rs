@@ -55,6 +55,10 @@ pub fn liquidate(
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
+        // A wallet cannot liquidate itself, whichever seat it names for
+        // the fee (or none): it would keep the keeper's share of its own
+        // penalty.
+        require!(trader != keeper, ErrorCode::SelfLiquidation);
         let target = collateral::seat_at(m.seats, seat, &trader)?;
         // The keeper's fee goes to its seat (`keeper_seat`, checked), else
         // to its token account, else to the insurance fund.
@@ -138,6 +142,7 @@ pub fn takeover(
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         let mut m = MarketMut::from_bytes(&mut data)?;
+        require!(trader != keeper, ErrorCode::SelfLiquidation);
         let target = collateral::seat_at(m.seats, seat, &trader)?;
         let k = collateral::seat_at(m.seats, keeper_seat, &keeper)?;
         let (out, price) = liquidation::takeover(&mut m, target, k, now)?;
