@@ -35,16 +35,17 @@ async fn missing_owner_signature_is_rejected() {
     let market = env.market(BTC);
     let before = snapshot(&mut env, &victim).await;
     let not_signer = anchor_code(Anchor::AccountNotSigner);
+    let seat = env.seat_ix(&market, &victim.key()).await;
 
     // The victim's own instructions, with the owner's signer flag cleared,
     // sent signed by the payer only.
     let d = unsign(
-        ix::deposit(&victim.key(), &market, &victim.token, usd(100.0)),
+        ix::deposit(&victim.key(), &market, seat, &victim.token, usd(100.0)),
         &victim.key(),
     );
     env.send_tx_expect_error(&[d], &[], not_signer).await;
     let w = unsign(
-        ix::withdraw(&victim.key(), &market, &victim.token, usd(100.0)),
+        ix::withdraw(&victim.key(), &market, seat, &victim.token, usd(100.0)),
         &victim.key(),
     );
     env.send_tx_expect_error(&[w], &[], not_signer).await;
@@ -54,7 +55,7 @@ async fn missing_owner_signature_is_rejected() {
     // the fee payer signs).
     let attacker = env.new_trader(0.0).await;
     let steal = unsign(
-        ix::withdraw(&victim.key(), &market, &attacker.token, usd(1_000.0)),
+        ix::withdraw(&victim.key(), &market, seat, &attacker.token, usd(1_000.0)),
         &victim.key(),
     );
     env.send_tx_expect_error(&[steal], &[], not_signer).await;
@@ -68,9 +69,21 @@ async fn attacker_without_a_seat_cannot_withdraw() {
     let (mut env, victim) = with_victim().await;
     let before = snapshot(&mut env, &victim).await;
     let attacker = env.new_trader(0.0).await;
-    let w = ix::withdraw(&attacker.key(), &env.market(BTC), &attacker.token, 1);
-    env.send_tx_expect_error(&[w], &[&attacker.kp], code(E::SeatNotFound))
-        .await;
+    let market = env.market(BTC);
+    let market_before = env.raw_account(&market).await.data;
+    // Naming the victim's seat (the program checks the owner at the index),
+    // a free seat and an index past the table.
+    let victim_seat = env.seat_ix(&market, &victim.key()).await;
+    let free_seat = env.deposit_seat_ix(&market, &attacker.key()).await;
+    assert_ne!(free_seat, victim_seat);
+    for seat in [victim_seat, free_seat, u32::MAX] {
+        for amount in [1, usd(1_000.0)] {
+            let w = ix::withdraw(&attacker.key(), &market, seat, &attacker.token, amount);
+            env.send_tx_expect_error(&[w], &[&attacker.kp], code(E::WrongSeatIndex))
+                .await;
+        }
+    }
+    assert_eq!(env.raw_account(&market).await.data, market_before);
     assert_eq!(snapshot(&mut env, &victim).await, before);
     assert_eq!(env.token_balance(&attacker.token).await, 0);
 }
@@ -82,10 +95,22 @@ async fn attacker_with_a_seat_cannot_take_more_than_its_own() {
     env.deposit(&attacker, BTC, usd(10.0)).await;
     let before = snapshot(&mut env, &victim).await;
     let market = env.market(BTC);
+    let seat = env.seat_ix(&market, &attacker.key()).await;
+    let victim_seat = env.seat_ix(&market, &victim.key()).await;
 
     for amount in [usd(10.0) + 1, usd(500.0), usd(1_010.0)] {
-        let w = ix::withdraw(&attacker.key(), &market, &attacker.token, amount);
+        let w = ix::withdraw(&attacker.key(), &market, seat, &attacker.token, amount);
         env.send_tx_expect_error(&[w], &[&attacker.kp], code(E::InsufficientFreeCollateral))
+            .await;
+        // Naming the victim's seat instead: not the attacker's.
+        let w = ix::withdraw(
+            &attacker.key(),
+            &market,
+            victim_seat,
+            &attacker.token,
+            amount,
+        );
+        env.send_tx_expect_error(&[w], &[&attacker.kp], code(E::WrongSeatIndex))
             .await;
     }
     assert_eq!(snapshot(&mut env, &victim).await, before);
@@ -93,7 +118,7 @@ async fn attacker_with_a_seat_cannot_take_more_than_its_own() {
     // Its own 10 USD it may take, and no more afterwards.
     env.withdraw(&attacker, BTC, usd(10.0)).await;
     assert_eq!(env.token_balance(&attacker.token).await, usd(10.0));
-    let w = ix::withdraw(&attacker.key(), &market, &attacker.token, 1);
+    let w = ix::withdraw(&attacker.key(), &market, seat, &attacker.token, 1);
     env.send_tx_expect_error(&[w], &[&attacker.kp], code(E::InsufficientFreeCollateral))
         .await;
     let (token, seat, vault) = snapshot(&mut env, &victim).await;
@@ -108,7 +133,9 @@ async fn deposit_from_a_victims_token_account_fails() {
     let attacker = env.new_trader(0.0).await;
     // The attacker signs as owner but the tokens are the victim's: the token
     // program refuses the transfer (the attacker is not the authority).
-    let d = ix::deposit(&attacker.key(), &env.market(BTC), &victim.token, usd(500.0));
+    let market = env.market(BTC);
+    let seat = env.deposit_seat_ix(&market, &attacker.key()).await;
+    let d = ix::deposit(&attacker.key(), &market, seat, &victim.token, usd(500.0));
     env.send_tx_expect_error(
         &[d],
         &[&attacker.kp],
@@ -130,11 +157,12 @@ async fn wrong_mint_is_rejected() {
         .await
         .expect("mint");
     let before = snapshot(&mut env, &victim).await;
+    let seat = env.seat_ix(&market, &victim.key()).await;
 
-    let d = ix::deposit(&victim.key(), &market, &fake, usd(1_000.0));
+    let d = ix::deposit(&victim.key(), &market, seat, &fake, usd(1_000.0));
     env.send_tx_expect_error(&[d], &[&victim.kp], code(E::WrongMint))
         .await;
-    let w = ix::withdraw(&victim.key(), &market, &fake, usd(100.0));
+    let w = ix::withdraw(&victim.key(), &market, seat, &fake, usd(100.0));
     env.send_tx_expect_error(&[w], &[&victim.kp], code(E::WrongMint))
         .await;
     assert_eq!(env.token_balance(&fake).await, usd(1_000.0));
@@ -152,6 +180,7 @@ async fn wrong_vault_is_rejected() {
     // Another token account of the collateral mint, and the ETH market's vault.
     let own = env.token_account(&mint, &attacker.key()).await;
     let eth_vault = env.vault(ETH);
+    let seat = env.seat_ix(&market, &attacker.key()).await;
 
     for vault in [own, eth_vault] {
         let accounts = || {
@@ -160,13 +189,13 @@ async fn wrong_vault_is_rejected() {
             a
         };
         env.send_tx_expect_error(
-            &[deposit_ix(accounts(), 1)],
+            &[deposit_ix(accounts(), 1, seat)],
             &[&attacker.kp],
             code(E::WrongVault),
         )
         .await;
         env.send_tx_expect_error(
-            &[withdraw_ix(accounts(), 1)],
+            &[withdraw_ix(accounts(), 1, seat)],
             &[&attacker.kp],
             code(E::WrongVault),
         )
@@ -189,9 +218,10 @@ async fn vault_as_owner_token_is_a_duplicate() {
     // Anchor's duplicate-mutable-account check on `vault` / `owner_token`
     // fires before the program's own `DuplicateAccount` constraint.
     let dup = anchor_code(Anchor::ConstraintDuplicateMutableAccount);
-    let d = ix::deposit(&victim.key(), &market, &vault, usd(100.0));
+    let seat = env.seat_ix(&market, &victim.key()).await;
+    let d = ix::deposit(&victim.key(), &market, seat, &vault, usd(100.0));
     env.send_tx_expect_error(&[d], &[&victim.kp], dup).await;
-    let w = ix::withdraw(&victim.key(), &market, &vault, usd(100.0));
+    let w = ix::withdraw(&victim.key(), &market, seat, &vault, usd(100.0));
     env.send_tx_expect_error(&[w], &[&victim.kp], dup).await;
     assert_eq!(snapshot(&mut env, &victim).await, before);
 }
@@ -203,19 +233,20 @@ async fn fake_exchange_is_rejected() {
     let exchange = ix::exchange_pda();
     let before = snapshot(&mut env, &victim).await;
     let attacker = env.new_trader(0.0).await;
+    let seat = env.seat_ix(&market, &victim.key()).await;
 
     // A byte-for-byte copy of the exchange at a non-PDA address, owned by
     // the program: the seeds check catches it.
     let copy = env.clone_account(&exchange, |_| {}).await;
     let d = replace_account(
-        ix::deposit(&victim.key(), &market, &victim.token, usd(1.0)),
+        ix::deposit(&victim.key(), &market, seat, &victim.token, usd(1.0)),
         &exchange,
         &copy,
     );
     env.send_tx_expect_error(&[d], &[&victim.kp], anchor_code(Anchor::ConstraintSeeds))
         .await;
     let w = replace_account(
-        ix::withdraw(&victim.key(), &market, &victim.token, usd(1.0)),
+        ix::withdraw(&victim.key(), &market, seat, &victim.token, usd(1.0)),
         &exchange,
         &copy,
     );
@@ -252,7 +283,7 @@ async fn fake_exchange_is_rejected() {
 
     // An account the program does not own.
     let d = replace_account(
-        ix::deposit(&victim.key(), &market, &victim.token, usd(1.0)),
+        ix::deposit(&victim.key(), &market, seat, &victim.token, usd(1.0)),
         &exchange,
         &Pubkey::new_unique(),
     );
@@ -273,6 +304,7 @@ async fn spoofed_market_is_rejected() {
     let market = env.market(BTC);
     let before = snapshot(&mut env, &victim).await;
     let attacker = env.new_trader(0.0).await;
+    let seat = env.seat_ix(&market, &victim.key()).await;
 
     // A copy of the market where the attacker's seat holds a fortune, owned
     // by another program.
@@ -282,7 +314,7 @@ async fn spoofed_market_is_rejected() {
     let mut accounts = move_collateral_accounts(&victim.key(), &foreign, &victim.token);
     accounts.vault = env.vault(BTC);
     env.send_tx_expect_error(
-        &[withdraw_ix(accounts, usd(1.0))],
+        &[withdraw_ix(accounts, usd(1.0), seat)],
         &[&victim.kp],
         anchor_code(Anchor::AccountOwnedByWrongProgram),
     )
@@ -297,7 +329,7 @@ async fn spoofed_market_is_rejected() {
         let mut accounts = move_collateral_accounts(&victim.key(), &spoof, &victim.token);
         accounts.vault = env.vault(BTC);
         env.send_tx_expect_error(
-            &[withdraw_ix(accounts, usd(1.0))],
+            &[withdraw_ix(accounts, usd(1.0), seat)],
             &[&victim.kp],
             anchor_code(Anchor::AccountDiscriminatorMismatch),
         )
@@ -308,7 +340,7 @@ async fn spoofed_market_is_rejected() {
     }
 
     // The same for release_seat and the admin instructions.
-    let r = ix::release_seat(&attacker.key(), &foreign);
+    let r = ix::release_seat(&attacker.key(), &foreign, seat);
     env.send_tx_expect_error(
         &[r],
         &[&attacker.kp],
@@ -330,13 +362,14 @@ async fn wrong_token_program_is_rejected() {
     // A program that would do nothing on "transfer" would credit collateral
     // for free: the token program's id is checked.
     let fake = Pubkey::new_unique();
+    let seat = env.seat_ix(&market, &victim.key()).await;
     for deposit in [true, false] {
         let mut a = move_collateral_accounts(&victim.key(), &market, &victim.token);
         a.token_program = fake;
         let i = if deposit {
-            deposit_ix(a, usd(100.0))
+            deposit_ix(a, usd(100.0), seat)
         } else {
-            withdraw_ix(a, usd(100.0))
+            withdraw_ix(a, usd(100.0), seat)
         };
         env.send_tx_expect_error(&[i], &[&victim.kp], anchor_code(Anchor::InvalidProgramId))
             .await;

@@ -85,7 +85,9 @@ async fn admin_margin_rug_needs_the_timelock() {
         (10_000, 25_000)
     );
     // The accomplice's keeper seat cannot take the position over.
-    let take = ix::takeover(&keeper.key(), &market, &trader.key());
+    let seat = env.seat_ix(&market, &trader.key()).await;
+    let keeper_seat = env.seat_ix(&market, &keeper.key()).await;
+    let take = ix::takeover(&keeper.key(), &market, &trader.key(), seat, keeper_seat);
     env.send_tx_expect_error(&[take], &[&keeper.kp], code(E::NotLiquidatable))
         .await;
     let after = env.seat_of(BTC, &trader.key()).await;

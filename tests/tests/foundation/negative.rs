@@ -176,14 +176,15 @@ async fn cover_bankruptcy_rejects_duplicate_vaults() {
     let t = env.funded_trader(BTC, 1_000.0).await;
     let market = env.market(BTC);
     let (vault, ins_vault) = (ix::market_vault_pda(&market), ix::insurance_vault_pda());
-    let good = ix::cover_bankruptcy(&market, &t.key());
+    let seat = env.seat_ix(&market, &t.key()).await;
+    let good = ix::cover_bankruptcy(&market, &t.key(), seat);
     let before = balances(&mut env).await;
     let dup = anchor_code(Anchor::ConstraintDuplicateMutableAccount);
     for (from, to) in [(vault, ins_vault), (ins_vault, vault)] {
         let i = replace_account(good.clone(), &from, &to);
         env.send_tx_expect_error(&[i], &[], dup).await;
         // auto_deleverage shares the accounts.
-        let i = replace_account(ix::auto_deleverage(&market, &t.key()), &from, &to);
+        let i = replace_account(ix::auto_deleverage(&market, &t.key(), seat), &from, &to);
         env.send_tx_expect_error(&[i], &[], dup).await;
     }
     assert_eq!(balances(&mut env).await, before);
@@ -239,10 +240,11 @@ async fn wrong_token_program_outside_deposit_and_withdraw() {
     let treasury = env.dep.treasury;
     let before = balances(&mut env).await;
     let wrong_program = anchor_code(Anchor::InvalidProgramId);
+    let seat = env.seat_ix(&market, &t.key()).await;
     let ixs = [
         (ix::sweep_fees(&market, &treasury), None),
-        (ix::cover_bankruptcy(&market, &t.key()), None),
-        (ix::auto_deleverage(&market, &t.key()), None),
+        (ix::cover_bankruptcy(&market, &t.key(), seat), None),
+        (ix::auto_deleverage(&market, &t.key(), seat), None),
         (
             ix::stake(&s.key(), &s.key(), &s.token, usd(500.0), 0),
             Some(&s.kp),
@@ -284,10 +286,18 @@ async fn spoofed_event_authority_is_rejected() {
     // signer the caller controls (which a real authority never is).
     let forged = Keypair::new();
     let bad = anchor_code(Anchor::ConstraintAddress);
+    let seat = env.seat_ix(&market, &t.key()).await;
+    let k_seat = env.seat_ix(&market, &k.key()).await;
     let ixs = [
-        (ix::cover_bankruptcy(&market, &t.key()), None),
-        (ix::liquidate(&k.key(), &market, &t.key()), Some(&k.kp)),
-        (ix::takeover(&k.key(), &market, &t.key()), Some(&k.kp)),
+        (ix::cover_bankruptcy(&market, &t.key(), seat), None),
+        (
+            ix::liquidate(&k.key(), &market, &t.key(), seat, Some(k_seat)),
+            Some(&k.kp),
+        ),
+        (
+            ix::takeover(&k.key(), &market, &t.key(), seat, k_seat),
+            Some(&k.kp),
+        ),
         (ix::sweep_fees(&market, &treasury), None),
         (
             ix::stake(&s.key(), &s.key(), &s.token, usd(500.0), 0),

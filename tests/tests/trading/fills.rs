@@ -236,6 +236,8 @@ async fn cancel_by_id_by_client_id_and_all() {
     let t = env.funded_trader(BTC, 10_000.0).await;
     let other = env.funded_trader(BTC, 10_000.0).await;
     let market = env.market(BTC);
+    let seat = env.seat_ix(&market, &t.key()).await;
+    let other_seat = env.seat_ix(&market, &other.key()).await;
 
     let a = env.place(&t, BTC, limit(Bid, 64_000.0, 1)).await;
     let mut p = limit(Bid, 63_999.9, 2);
@@ -252,7 +254,7 @@ async fn cancel_by_id_by_client_id_and_all() {
         (3, 19_199_980, 7, 46_240_000, 4)
     );
 
-    env.send(&[ix::cancel_order(&t.key(), &market, a)], &[&t.kp])
+    env.send(&[ix::cancel_order(&t.key(), &market, seat, a)], &[&t.kp])
         .await;
     let (bids, _) = env.book(BTC).await;
     assert_eq!(bids.iter().map(|o| o.order_id).collect::<Vec<_>>(), [b]);
@@ -261,7 +263,7 @@ async fn cancel_by_id_by_client_id_and_all() {
         (2, 12_799_980, 7, 46_240_000, 3)
     );
 
-    let by_client = ix::cancel_order_by_client_id(&t.key(), &market, 77);
+    let by_client = ix::cancel_order_by_client_id(&t.key(), &market, seat, 77);
     env.send(std::slice::from_ref(&by_client), &[&t.kp]).await;
     let (bids, asks) = env.book(BTC).await;
     assert!(bids.is_empty());
@@ -271,28 +273,39 @@ async fn cancel_by_id_by_client_id_and_all() {
     // Gone already, or never there: OrderNotFound.
     env.send_tx_expect_error(&[by_client], &[&t.kp], code(E::OrderNotFound))
         .await;
-    let again = ix::cancel_order(&t.key(), &market, a);
+    let again = ix::cancel_order(&t.key(), &market, seat, a);
     env.send_tx_expect_error(&[again], &[&t.kp], code(E::OrderNotFound))
         .await;
-    let unknown = ix::cancel_order(&t.key(), &market, 999);
+    let unknown = ix::cancel_order(&t.key(), &market, seat, 999);
     env.send_tx_expect_error(&[unknown], &[&t.kp], code(E::OrderNotFound))
         .await;
     // Another trader cannot cancel t's order by its id or client id.
-    let theirs = ix::cancel_order(&other.key(), &market, c);
+    let theirs = ix::cancel_order(&other.key(), &market, other_seat, c);
     env.send_tx_expect_error(&[theirs], &[&other.kp], code(E::OrderNotFound))
         .await;
-    let theirs = ix::cancel_order_by_client_id(&other.key(), &market, 88);
+    let theirs = ix::cancel_order_by_client_id(&other.key(), &market, other_seat, 88);
     env.send_tx_expect_error(&[theirs], &[&other.kp], code(E::OrderNotFound))
         .await;
+    // Nor by naming t's seat: it is not theirs.
+    let theirs = ix::cancel_order(&other.key(), &market, seat, c);
+    env.send_tx_expect_error(&[theirs], &[&other.kp], code(E::WrongSeatIndex))
+        .await;
+    let theirs = ix::cancel_order_by_client_id(&other.key(), &market, seat, 88);
+    env.send_tx_expect_error(&[theirs], &[&other.kp], code(E::WrongSeatIndex))
+        .await;
+    let theirs = ix::cancel_all_orders(&other.key(), &market, seat);
+    env.send_tx_expect_error(&[theirs], &[&other.kp], code(E::WrongSeatIndex))
+        .await;
+    assert_eq!(env.book(BTC).await.1.len(), 2);
     // …and cancelling all of its own (none) leaves t's alone.
     env.send(
-        &[ix::cancel_all_orders(&other.key(), &market)],
+        &[ix::cancel_all_orders(&other.key(), &market, other_seat)],
         &[&other.kp],
     )
     .await;
     assert_eq!(env.book(BTC).await.1.len(), 2);
 
-    env.send(&[ix::cancel_all_orders(&t.key(), &market)], &[&t.kp])
+    env.send(&[ix::cancel_all_orders(&t.key(), &market, seat)], &[&t.kp])
         .await;
     let (bids, asks) = env.book(BTC).await;
     assert!(bids.is_empty() && asks.is_empty());
@@ -479,7 +492,9 @@ async fn cancel_by_client_id_zero_matches_no_order() {
     let mut env = TestEnv::new().await;
     let t = env.funded_trader(BTC, 10_000.0).await;
     let id = env.place(&t, BTC, limit(Bid, 64_000.0, 1)).await;
-    let by_zero = ix::cancel_order_by_client_id(&t.key(), &env.market(BTC), 0);
+    let market = env.market(BTC);
+    let seat = env.seat_ix(&market, &t.key()).await;
+    let by_zero = ix::cancel_order_by_client_id(&t.key(), &market, seat, 0);
     env.send_tx_expect_error(&[by_zero], &[&t.kp], code(E::OrderNotFound))
         .await;
     assert_eq!(env.book(BTC).await.0[0].order_id, id);

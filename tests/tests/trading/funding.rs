@@ -136,11 +136,13 @@ async fn long_pays_short_when_mark_is_above_index() {
     //   dust: 0.666 667 + 0.333 333 = exactly 1 atom, which goes to
     //   insurance fees (the split of the atom differs from before, where
     //   the long's dust was 0.333 334, because Δcum changed).
-    let settle_long = [env.place_ix(
-        &long,
-        BTC,
-        order(Bid, OrderType::PostOnly, price_units(62_000.0), 1),
-    )];
+    let settle_long = [env
+        .place_ix(
+            &long,
+            BTC,
+            order(Bid, OrderType::PostOnly, price_units(62_000.0), 1),
+        )
+        .await];
     env.send(&settle_long, &[&long.kp]).await;
     let s = env.market_header(BTC).await.state;
     assert_eq!(s.unswept_insurance_fees, fees0);

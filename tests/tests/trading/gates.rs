@@ -35,14 +35,15 @@ async fn stale_index_blocks_orders_until_refreshed() {
     env.place_fails(&t, BTC, ioc(Ask, 64_000.0, 1), code(E::IndexStale))
         .await;
     // Cancels and withdrawals do not need the index.
-    env.send(&[ix::cancel_order(&t.key(), &market, id)], &[&t.kp])
+    let seat = env.seat_ix(&market, &t.key()).await;
+    env.send(&[ix::cancel_order(&t.key(), &market, seat, id)], &[&t.kp])
         .await;
     env.withdraw(&t, BTC, usd(1.0)).await;
     // A refresh in the same transaction makes the order go through.
     env.set_market_price(BTC, 65_000.0).await;
     let ixs = [
         env.refresh_ix(BTC),
-        env.place_ix(&t, BTC, limit(Bid, 64_000.0, 2)),
+        env.place_ix(&t, BTC, limit(Bid, 64_000.0, 2)).await,
     ];
     env.send(&ixs, &[&t.kp]).await;
     assert_eq!(env.seat_of(BTC, &t.key()).await.num_orders, 1);
@@ -67,7 +68,8 @@ async fn paused_market_rejects_orders_but_not_cancels_or_collateral() {
     let mut p = ioc(Ask, 64_000.0, 1);
     p.reduce_only = true;
     env.place_fails(&t, BTC, p, code(E::MarketPaused)).await;
-    env.send(&[ix::cancel_order(&t.key(), &market, id)], &[&t.kp])
+    let seat = env.seat_ix(&market, &t.key()).await;
+    env.send(&[ix::cancel_order(&t.key(), &market, seat, id)], &[&t.kp])
         .await;
     env.mint_collateral(&t.token, usd(5.0)).await;
     env.deposit(&t, BTC, usd(5.0)).await;
@@ -143,7 +145,8 @@ async fn exchange_trading_pause_rejects_orders() {
     env.place_fails(&u, ETH, limit(Bid, 2_990.0, 1), code(E::ExchangePaused))
         .await;
     // Cancels, deposits and withdrawals go on.
-    env.send(&[ix::cancel_order(&t.key(), &market, id)], &[&t.kp])
+    let seat = env.seat_ix(&market, &t.key()).await;
+    env.send(&[ix::cancel_order(&t.key(), &market, seat, id)], &[&t.kp])
         .await;
     env.withdraw(&t, BTC, usd(1.0)).await;
     env.deposit(&t, BTC, usd(1.0)).await;
@@ -156,11 +159,13 @@ async fn withdrawal_counts_losses_but_not_gains() {
     let mut env = TestEnv::new().await;
     let (long, short) = long_and_short(&mut env).await;
     let market = env.market(BTC);
+    let long_seat = env.seat_ix(&market, &long.key()).await;
+    let short_seat = env.seat_ix(&market, &short.key()).await;
     // Long: 1 000 USD − taker fee 3.25 = 996 750 000 atoms; short: 1 000 +
     // rebate 0.65 = 1 000 650 000; entry ±6 500 000 000.
     // At mark 65 000 (IM 2 % of 6 500 USD = 130 USD):
     //   long free = 996 750 000 − 130 000 000 = 866 750 000
-    let w = ix::withdraw(&long.key(), &market, &long.token, 866_750_001);
+    let w = ix::withdraw(&long.key(), &market, long_seat, &long.token, 866_750_001);
     env.send_tx_expect_error(&[w], &[&long.kp], code(E::InsufficientFreeCollateral))
         .await;
 
@@ -172,10 +177,10 @@ async fn withdrawal_counts_losses_but_not_gains() {
     assert_eq!(h.state.mark_price, usd(64_000.0));
     //   long free  = 996 750 000 − 100 000 000 − 128 000 000 = 768 750 000
     //   short free = 1 000 650 000 − 128 000 000 = 872 650 000 (gain ignored)
-    let w = ix::withdraw(&long.key(), &market, &long.token, 768_750_001);
+    let w = ix::withdraw(&long.key(), &market, long_seat, &long.token, 768_750_001);
     env.send_tx_expect_error(&[w], &[&long.kp], code(E::InsufficientFreeCollateral))
         .await;
-    let w = ix::withdraw(&short.key(), &market, &short.token, 872_650_001);
+    let w = ix::withdraw(&short.key(), &market, short_seat, &short.token, 872_650_001);
     env.send_tx_expect_error(&[w], &[&short.kp], code(E::InsufficientFreeCollateral))
         .await;
     env.withdraw(&long, BTC, 768_750_000).await;
@@ -183,8 +188,8 @@ async fn withdrawal_counts_losses_but_not_gains() {
     assert_eq!(env.token_balance(&long.token).await, 768_750_000);
     assert_eq!(env.token_balance(&short.token).await, 872_650_000);
     // Nothing more: one atom is over.
-    for t in [&long, &short] {
-        let w = ix::withdraw(&t.key(), &market, &t.token, 1);
+    for (t, seat) in [(&long, long_seat), (&short, short_seat)] {
+        let w = ix::withdraw(&t.key(), &market, seat, &t.token, 1);
         env.send_tx_expect_error(&[w], &[&t.kp], code(E::InsufficientFreeCollateral))
             .await;
     }
@@ -309,7 +314,15 @@ async fn paused_market_lets_positions_reduce_and_the_waterfall_run() {
     // The short, reducing, rests a bid the liquidation can close into; the
     // keeper liquidates while market and exchange are paused.
     env.place(&short, BTC, limit(Bid, 48_500.0, 600)).await;
-    let liq = ix::liquidate(&keeper.key(), &market, &long.key());
+    let long_seat = env.seat_ix(&market, &long.key()).await;
+    let keeper_seat = env.seat_ix(&market, &keeper.key()).await;
+    let liq = ix::liquidate(
+        &keeper.key(),
+        &market,
+        &long.key(),
+        long_seat,
+        Some(keeper_seat),
+    );
     env.send(&[env.refresh_ix(BTC), liq], &[&keeper.kp]).await;
     let s = env.seat_of(BTC, &long.key()).await;
     assert_eq!(s.base_lots, 0, "the waterfall ran while paused");

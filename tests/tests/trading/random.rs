@@ -7,6 +7,7 @@
 //! `BULWARK_FUZZ_SEED` and `BULWARK_FUZZ_OPS` override the seed and the
 //! number of operations.
 
+use anchor_lang::prelude::Pubkey;
 use bulwark::engine::book::{reserved_quote, Side};
 use bulwark::engine::trade::{OrderParams, OrderType};
 use bulwark::state::{pause, MarketStatus};
@@ -128,6 +129,14 @@ impl Run {
         self.send("refresh", &ixs, &[]).await;
     }
 
+    /// The seat `owner`'s instructions in `m` name: its own, else the first
+    /// free one (not its own: the program refuses with `WrongSeatIndex`,
+    /// as it refused a seatless owner before seats were named by index).
+    async fn seat_ix(&mut self, m: &str, owner: &Pubkey) -> u32 {
+        let key = self.env.market(m);
+        self.env.deposit_seat_ix(&key, owner).await
+    }
+
     fn market_name(&mut self) -> &'static str {
         if self.rng.chance(70) {
             BTC
@@ -185,7 +194,9 @@ impl Run {
             expiry_ts,
             reduce_only: r.chance(10),
         };
-        let ix = self.env.place_ix(&self.traders[t], m, p);
+        let (owner, key) = (self.traders[t].key(), self.env.market(m));
+        let seat = self.seat_ix(m, &owner).await;
+        let ix = ix::place_order(&owner, &key, seat, p);
         self.send("place", &[ix], &[t]).await;
     }
 
@@ -194,6 +205,7 @@ impl Run {
         let key = self.env.market(m);
         let t = self.rng.below(TRADERS as u64) as usize;
         let owner = self.traders[t].key();
+        let seat = self.seat_ix(m, &owner).await;
         // Every resting order: (id, client id, owner).
         let orders = self
             .env
@@ -224,7 +236,7 @@ impl Run {
                 } else {
                     self.rng.range(1, 50) as u64
                 };
-                ix::cancel_order(&owner, &key, id)
+                ix::cancel_order(&owner, &key, seat, id)
             }
             6..=8 => {
                 let client = if !own.is_empty() && self.rng.chance(70) {
@@ -232,9 +244,9 @@ impl Run {
                 } else {
                     self.rng.below(6)
                 };
-                ix::cancel_order_by_client_id(&owner, &key, client)
+                ix::cancel_order_by_client_id(&owner, &key, seat, client)
             }
-            _ => ix::cancel_all_orders(&owner, &key),
+            _ => ix::cancel_all_orders(&owner, &key, seat),
         };
         self.send("cancel", &[ix], &[t]).await;
     }
@@ -244,15 +256,16 @@ impl Run {
         let t = self.rng.below(TRADERS as u64) as usize;
         let tr = &self.traders[t];
         let (owner, token, market) = (tr.key(), tr.token, self.env.market(m));
+        let seat = self.seat_ix(m, &owner).await;
         if self.rng.chance(45) {
             let amount = usd(self.rng.range(1, 5_000) as f64);
-            let d = ix::deposit(&owner, &market, &token, amount);
+            let d = ix::deposit(&owner, &market, seat, &token, amount);
             self.send("deposit", &[d], &[t]).await;
         } else {
             // Up to 120 % of the collateral: many are above free collateral.
             let c = self.env.seat_collateral(m, &owner).await.max(1_000_000);
             let amount = self.rng.range(1, c + c / 5) as u64;
-            let w = ix::withdraw(&owner, &market, &token, amount);
+            let w = ix::withdraw(&owner, &market, seat, &token, amount);
             self.send("withdraw", &[w], &[t]).await;
         }
     }

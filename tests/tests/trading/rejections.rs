@@ -56,11 +56,12 @@ async fn unsigned_orders_and_cancels_are_rejected() {
     let id = env.place(&t, BTC, limit(Bid, 64_000.0, 1)).await;
     let market = env.market(BTC);
     let not_signer = anchor_code(Anchor::AccountNotSigner);
+    let seat = env.seat_ix(&market, &t.key()).await;
     let ixs = [
-        env.place_ix(&t, BTC, limit(Bid, 64_000.0, 1)),
-        ix::cancel_order(&t.key(), &market, id),
-        ix::cancel_order_by_client_id(&t.key(), &market, 0),
-        ix::cancel_all_orders(&t.key(), &market),
+        env.place_ix(&t, BTC, limit(Bid, 64_000.0, 1)).await,
+        ix::cancel_order(&t.key(), &market, seat, id),
+        ix::cancel_order_by_client_id(&t.key(), &market, seat, 0),
+        ix::cancel_all_orders(&t.key(), &market, seat),
     ];
     for i in ixs {
         let i = unsign(i, &t.key());
@@ -76,15 +77,23 @@ async fn traders_without_a_seat_are_rejected() {
     let id = env.place(&maker, BTC, limit(Ask, 65_000.0, 1)).await;
     let stranger = env.new_trader(1_000.0).await;
     let market = env.market(BTC);
-    env.place_fails(&stranger, BTC, ioc(Bid, 65_000.0, 1), code(E::SeatNotFound))
-        .await;
-    for i in [
-        ix::cancel_order(&stranger.key(), &market, id),
-        ix::cancel_all_orders(&stranger.key(), &market),
-    ] {
-        env.send_tx_expect_error(&[i], &[&stranger.kp], code(E::SeatNotFound))
-            .await;
+    let market_before = env.raw_account(&market).await.data;
+    // Naming the maker's seat (its order included), a free seat or an
+    // index past the table: none is the stranger's.
+    let maker_seat = env.seat_ix(&market, &maker.key()).await;
+    let free_seat = env.deposit_seat_ix(&market, &stranger.key()).await;
+    for seat in [maker_seat, free_seat, u32::MAX] {
+        for i in [
+            ix::place_order(&stranger.key(), &market, seat, ioc(Bid, 65_000.0, 1)),
+            ix::cancel_order(&stranger.key(), &market, seat, id),
+            ix::cancel_order_by_client_id(&stranger.key(), &market, seat, 0),
+            ix::cancel_all_orders(&stranger.key(), &market, seat),
+        ] {
+            env.send_tx_expect_error(&[i], &[&stranger.kp], code(E::WrongSeatIndex))
+                .await;
+        }
     }
+    assert_eq!(env.raw_account(&market).await.data, market_before);
     assert!(env.seat(BTC, &stranger.key()).await.is_none());
     assert_eq!(env.book(BTC).await.1.len(), 1);
 }
@@ -283,7 +292,8 @@ async fn sixty_fifth_order_is_too_many() {
     // One cancel makes room for one more.
     let market = env.market(BTC);
     let id = env.book(BTC).await.0[0].order_id;
-    env.send(&[ix::cancel_order(&t.key(), &market, id)], &[&t.kp])
+    let seat = env.seat_ix(&market, &t.key()).await;
+    env.send(&[ix::cancel_order(&t.key(), &market, seat, id)], &[&t.kp])
         .await;
     env.place(&t, BTC, limit(Bid, 63_000.0, 1)).await;
     assert_eq!(env.seat_of(BTC, &t.key()).await.num_orders, 64);
@@ -337,7 +347,8 @@ async fn initial_margin_is_enforced_resting_and_taking() {
     )
     .await;
     let id = env.place(&t, BTC, limit(Bid, 65_000.0, 769)).await;
-    env.send(&[ix::cancel_order(&t.key(), &market, id)], &[&t.kp])
+    let seat = env.seat_ix(&market, &t.key()).await;
+    env.send(&[ix::cancel_order(&t.key(), &market, seat, id)], &[&t.kp])
         .await;
     // A bid below the mark adds no worst-case loss; the ask side is the
     // worse one for a short: 770 lots short is too much too.
