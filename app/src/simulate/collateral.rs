@@ -19,13 +19,19 @@ pub(super) async fn run(sim: &mut Sim) -> Result<(), String> {
     sim.step += 1;
     let (owner, token) = (sim.traders[0].kp.pubkey(), sim.traders[0].token);
     let seat = sim.seat(0).await?;
-    sim.send_trader(0, &[ix::withdraw(&owner, &market, seat, &token, usd(4_000.0))])
-        .await?;
+    sim.send_trader(
+        0,
+        &[ix::withdraw(&owner, &market, seat, &token, usd(4_000.0))],
+    )
+    .await?;
     sim.summary.withdrawals_usd += 4_000.0;
     sim.log("trader0 withdraws 4000.00 USD".into());
     sim.step += 1;
     let r = sim
-        .send_trader(0, &[ix::withdraw(&owner, &market, seat, &token, usd(7_000.0))])
+        .send_trader(
+            0,
+            &[ix::withdraw(&owner, &market, seat, &token, usd(7_000.0))],
+        )
         .await;
     let code = match r {
         Err(_) => sim

@@ -119,9 +119,8 @@ impl Sim {
     /// last seat's index when the table is full, which the program refuses).
     pub(super) async fn deposit_seat(&mut self, owner: &Pubkey) -> u32 {
         let d = self.market_data().await;
-        crate::client::deposit_seat(&d, owner).unwrap_or_else(|| {
-            MarketBuf::from_account_data(&d).view_ref().seats.len() as u32 - 1
-        })
+        crate::client::deposit_seat(&d, owner)
+            .unwrap_or_else(|| MarketBuf::from_account_data(&d).view_ref().seats.len() as u32 - 1)
     }
 
     /// The seat index of trader `trader` (its own seat in the market).
@@ -215,11 +214,18 @@ impl Sim {
             .mint_to(&mint, &token, usd(deposit_usd))
             .await
             .map_err(err)?;
-        let seat = crate::client::deposit_seat(&self.chain.account_data(&market).await, &kp.pubkey())
-            .ok_or("the seat table is full")?;
+        let seat =
+            crate::client::deposit_seat(&self.chain.account_data(&market).await, &kp.pubkey())
+                .ok_or("the seat table is full")?;
         self.chain
             .send(
-                &[ix::deposit(&kp.pubkey(), &market, seat, &token, usd(deposit_usd))],
+                &[ix::deposit(
+                    &kp.pubkey(),
+                    &market,
+                    seat,
+                    &token,
+                    usd(deposit_usd),
+                )],
                 &[&kp],
             )
             .await

@@ -146,7 +146,13 @@ pub async fn withdraw<C: Chain>(
     if exposed {
         ixs.push(ix::refresh_prices(&m.key, &m.feeds()));
     }
-    ixs.push(ix::withdraw(&owner, &m.key, m.seat(&owner)?, &token, amount));
+    ixs.push(ix::withdraw(
+        &owner,
+        &m.key,
+        m.seat(&owner)?,
+        &token,
+        amount,
+    ));
     send(chain, &ixs, wallet).await?;
     Ok(CollateralReceipt {
         market: m.name(),

@@ -206,11 +206,7 @@ pub mod bulwark {
 
     /// Anyone: close a bankrupt position against the program-ranked
     /// opposite positions (ADL), or socialize its deficit.
-    pub fn auto_deleverage(
-        ctx: Context<CoverBankruptcy>,
-        trader: Pubkey,
-        seat: u32,
-    ) -> Result<()> {
+    pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey, seat: u32) -> Result<()> {
         instructions::waterfall::auto_deleverage(ctx, trader, seat)
     }
 

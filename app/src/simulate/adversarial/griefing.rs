@@ -83,10 +83,19 @@ pub(super) async fn seat_squat(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<V
     let (stranger, _) = wallet(sim, 0.0).await?;
     let (owner, token) = (dust[0].0.pubkey(), dust[0].1);
     let before = sim.chain.token_balance(&token).await;
-    let dust_seat = sim.seat_of_key(&owner).await.ok_or("the dust seat is gone")?;
+    let dust_seat = sim
+        .seat_of_key(&owner)
+        .await
+        .ok_or("the dust seat is gone")?;
     let evicted = send_as(
         sim,
-        &[ix::evict_seat(&stranger.pubkey(), &market, &owner, dust_seat, &token)],
+        &[ix::evict_seat(
+            &stranger.pubkey(),
+            &market,
+            &owner,
+            dust_seat,
+            &token,
+        )],
         Some(&stranger),
     )
     .await;
@@ -233,7 +242,10 @@ pub(super) async fn liquidation_compute_wall(
         let (vs, ks) = (sim.seat(v).await?, sim.seat(k).await?);
         let r = send(
             sim,
-            &[refresh(sim), ix::liquidate(&keeper, &market, &owner, vs, Some(ks))],
+            &[
+                refresh(sim),
+                ix::liquidate(&keeper, &market, &owner, vs, Some(ks)),
+            ],
             Some(k),
         )
         .await;

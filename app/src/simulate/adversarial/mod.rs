@@ -435,7 +435,12 @@ async fn quote_around_index(
 async fn cancel_all(sim: &mut Sim, t: usize) -> Result<(), String> {
     let (owner, market) = (sim.traders[t].kp.pubkey(), sim.market());
     let seat = sim.seat(t).await?;
-    send(sim, &[ix::cancel_all_orders(&owner, &market, seat)], Some(t)).await
+    send(
+        sim,
+        &[ix::cancel_all_orders(&owner, &market, seat)],
+        Some(t),
+    )
+    .await
 }
 
 fn usd_of(atoms: i128) -> f64 {

@@ -51,7 +51,10 @@ pub(super) async fn pause_then_liquidate(
     let (vs, ks) = (sim.seat(long).await?, sim.seat(keeper).await?);
     let take = send(
         sim,
-        &[refresh(sim), ix::takeover(&trader, &market, &victim, vs, ks)],
+        &[
+            refresh(sim),
+            ix::takeover(&trader, &market, &victim, vs, ks),
+        ],
         Some(keeper),
     )
     .await;
