@@ -32,6 +32,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token::spl_token;
 use bulwark::engine::book::Side;
+use bulwark::engine::sandbox::MarketBuf;
 use bulwark::engine::trade::{OrderParams, OrderType};
 use bulwark::state::{InsuranceFund, InsuranceStake, Market, MarketRef, Seat};
 use bulwark_app::bootstrap::{bootstrap, set_oracle, Deployment};
@@ -88,6 +89,20 @@ const BUDGETS: &[(&str, u64)] = &[
     ("socialized_256", 160_000),
     ("lookup_seat_2", 6_000),
     ("lookup_seat_4095", 6_000),
+    // The ends of a 65,536-seat market: the same budgets as the default
+    // market's rows (seat access does not depend on the index).
+    ("big_deposit_new_first", 25_000),
+    ("big_deposit_new_last", 25_000),
+    ("big_deposit_first", 14_000),
+    ("big_deposit_last", 14_000),
+    ("big_place_resting_first", 10_000),
+    ("big_place_resting_last", 10_000),
+    ("big_cancel_first", 6_000),
+    ("big_cancel_last", 6_000),
+    ("big_taker_1_first", 13_000),
+    ("big_taker_1_last", 13_000),
+    ("big_withdraw_pos_first", 17_000),
+    ("big_withdraw_pos_last", 17_000),
 ];
 
 /// Solana's compute-unit limit per transaction.
@@ -578,6 +593,104 @@ impl Bench {
 }
 
 // ------------------------------------------------------------------ scenarios
+
+/// Seat access at both ends of a 65,536-seat market: seat 0 and seat
+/// 65,535 run the same instructions and must cost the same. The program
+/// still caps a market at `MAX_SEAT_CAPACITY` (8,192) seats until the ADL
+/// ranking spans transactions (docs/scale.md), so this market is a
+/// bootstrapped one whose account is rewritten with 65,536 seats (the same
+/// header, an empty book, 8.4 MB); the instructions then run on it as on
+/// any market.
+async fn large_market_scenarios(report: &mut Report) {
+    const BIG: u32 = 65_536;
+    let t0 = Instant::now();
+    let toml = exchange_toml(&[market_toml("BIG-PERP", 64, 64, "bench-big", "adl")]);
+    let mut b = Bench::start(&toml, TX_CU_LIMIT, 3_000_000).await;
+    let m = b.market("BIG-PERP");
+    let old = b.chain.account(&m).await.expect("market account");
+    let header: Market = *MarketBuf::from_account_data(&old.data).view_ref().header;
+    assert_eq!(header.num_bids + header.num_asks + header.seats_used, 0);
+    let mut big = MarketBuf::new(header.config, BIG, header.book_capacity);
+    {
+        let v = big.view();
+        *v.header = header;
+        v.header.seat_capacity = BIG;
+    }
+    let data = big.bytes().to_vec();
+    println!(
+        "large market: {BIG} seats, {} orders per side, {} bytes",
+        header.book_capacity,
+        data.len()
+    );
+    let lamports = b.chain.rent_exempt(data.len()).await;
+    b.chain.set_account(
+        &m,
+        Account {
+            lamports,
+            data,
+            owner: bulwark::ID,
+            executable: false,
+            rent_epoch: 0,
+        },
+    );
+    b.fresh(&m).await;
+    let mm = b.trader(10_000_000.0);
+    let mm_seat = BIG / 2;
+    let d = ix::deposit(&mm.key(), &m, mm_seat, &mm.token, usd(10_000_000.0));
+    b.must("maker deposit", &[d], &[&mm.kp]).await;
+    // Row keys: [first end, last end] of each measured instruction.
+    const KEYS: [[&str; 2]; 6] = [
+        ["big_deposit_new_first", "big_deposit_new_last"],
+        ["big_deposit_first", "big_deposit_last"],
+        ["big_place_resting_first", "big_place_resting_last"],
+        ["big_cancel_first", "big_cancel_last"],
+        ["big_taker_1_first", "big_taker_1_last"],
+        ["big_withdraw_pos_first", "big_withdraw_pos_last"],
+    ];
+    let ends = [
+        (b.trader(100_000.0), 0u32, "seat 0"),
+        (b.trader(100_000.0), BIG - 1, "seat 65,535"),
+    ];
+    for (e, (t, seat, at)) in ends.iter().enumerate() {
+        let l = |what: &str| format!("{what}, {at} of 65,536");
+        let i = ix::deposit(&t.key(), &m, *seat, &t.token, usd(50_000.0));
+        let label = l("deposit (claims a new seat)");
+        b.measure(report, KEYS[0][e], &label, i, &[&t.kp]).await;
+        let i = ix::deposit(&t.key(), &m, *seat, &t.token, usd(10_000.0));
+        let label = l("deposit (existing seat)");
+        b.measure(report, KEYS[1][e], &label, i, &[&t.kp]).await;
+        b.fresh(&m).await;
+        let id = b.header(&m).await.state.next_order_id;
+        let i = ix::place_order(&t.key(), &m, *seat, limit(Side::Bid, 64_900.0, 10));
+        let label = l("place_order: limit, rests");
+        b.measure(report, KEYS[2][e], &label, i, &[&t.kp]).await;
+        let i = ix::cancel_order(&t.key(), &m, *seat, id);
+        let label = l("cancel_order (by id)");
+        b.measure(report, KEYS[3][e], &label, i, &[&t.kp]).await;
+        b.fresh(&m).await;
+        let ask = ix::place_order(&mm.key(), &m, mm_seat, limit(Side::Ask, 65_000.1, 10));
+        b.must("maker ask", &[ask], &[&mm.kp]).await;
+        let i = ix::place_order(&t.key(), &m, *seat, ioc(Side::Bid, 65_000.1, 10));
+        let label = l("place_order: taker, 1 fill");
+        b.measure(report, KEYS[4][e], &label, i, &[&t.kp]).await;
+        let i = ix::withdraw(&t.key(), &m, *seat, &t.token, usd(1_000.0));
+        let label = l("withdraw (open position)");
+        b.measure(report, KEYS[5][e], &label, i, &[&t.kp]).await;
+    }
+    for [a, z] in KEYS {
+        let (ca, cz) = (report.cu(a), report.cu(z));
+        assert!(
+            ca.abs_diff(cz) <= 64,
+            "{a} = {ca} CU but {z} = {cz} CU: a seat instruction's CU depends on the seat's index"
+        );
+    }
+    b.check_invariants().await;
+    println!(
+        "large market: {} transactions in {:.1} s",
+        b.txs,
+        t0.elapsed().as_secs_f64()
+    );
+}
 
 /// Deposits, orders, fills, cancels, funding, prices, fees, the insurance
 /// fund, and the liquidation waterfall's first steps, in the default market
@@ -1342,6 +1455,7 @@ async fn cu_bench() {
     let mut report = Report::default();
     main_scenarios(&mut report).await;
     waterfall_scenarios(&mut report).await;
+    large_market_scenarios(&mut report).await;
     let (table, failures) = render(&report);
     let goals = goals(&report);
     println!("\n{table}\n{goals}");
