@@ -206,15 +206,18 @@ if (key(mk, "exchange") !== exchangeKey.toBase58()) {
 if (key(mk, "vault") !== marketVaultKey.toBase58()) {
   fail(`market ${marketKey.toBase58()}: vault ${key(mk, "vault")}, not the PDA ${marketVaultKey.toBase58()}`);
 }
-// Header, then [Seat; seat_capacity], [Order; book_capacity] bids, asks.
-const seatsOffset = coder.size("Market");
+// Layout (programs/bulwark/src/state/market.rs): discriminator and header
+// (BOOK_OFFSET = coder.size("Market")), then [Order; book_capacity] bids and
+// asks, then [Seat; seat_capacity] last (seats_offset(book_capacity)).
+const bookOffset = coder.size("Market");
 const seatCapacity = Number(int(mk, "seat_capacity"));
 const bookCapacity = Number(int(mk, "book_capacity"));
-const expectedLen = seatsOffset + seatCapacity * SEAT_SIZE + 2 * bookCapacity * ORDER_SIZE;
+const seatsOffset = bookOffset + 2 * bookCapacity * ORDER_SIZE;
+const expectedLen = seatsOffset + seatCapacity * SEAT_SIZE;
 if (mdata.length !== expectedLen) {
   fail(
-    `market ${marketKey.toBase58()}: ${mdata.length} bytes, header ${seatsOffset} + ${seatCapacity} seats + ` +
-      `2 × ${bookCapacity} orders = ${expectedLen} (stale IDL?)`,
+    `market ${marketKey.toBase58()}: ${mdata.length} bytes, header ${bookOffset} + 2 × ${bookCapacity} orders + ` +
+      `${seatCapacity} seats = ${expectedLen} (stale IDL?)`,
   );
 }
 let seatsOccupied = 0;
@@ -222,7 +225,7 @@ for (let i = 0; i < seatCapacity; i++) {
   const o = seatsOffset + i * SEAT_SIZE;
   if (mdata.subarray(o, o + 32).some((b) => b !== 0)) seatsOccupied++;
 }
-const bidsOffset = seatsOffset + seatCapacity * SEAT_SIZE;
+const bidsOffset = bookOffset;
 const asksOffset = bidsOffset + bookCapacity * ORDER_SIZE;
 // Each side is sorted with the best order last (state/order.rs); price is
 // the first u64 of an Order.

@@ -373,8 +373,26 @@ const_assert_eq!(
 );
 const_assert_eq!(core::mem::size_of::<Market>() % 8, 0);
 
-/// Byte offset of the seat table in the account data (after the discriminator).
-pub const SEATS_OFFSET: usize = 8 + core::mem::size_of::<Market>();
+// The market account's layout (offsets in the account data; every client
+// uses these, and `layout_tests` pins them):
+//
+//   [0, 8)                      Anchor discriminator
+//   [MARKET_HEADER_OFFSET, ..)  `Market` (1,096 bytes)
+//   [BOOK_OFFSET, ..)           bids: book_capacity × Order (48 B), then asks
+//   [seats_offset(book), ..)    seats: seat_capacity × Seat (128 B), last
+//
+// The seat table comes last so that it can grow at the end of the account
+// (issue 12, docs/scale.md) without moving the book.
+
+/// Byte offset of the `Market` header.
+pub const MARKET_HEADER_OFFSET: usize = 8;
+/// Byte offset of the book (bids, then asks), right after the header.
+pub const BOOK_OFFSET: usize = MARKET_HEADER_OFFSET + core::mem::size_of::<Market>();
+
+/// Byte offset of the seat table, after both sides of the book.
+pub const fn seats_offset(book_capacity: u32) -> usize {
+    BOOK_OFFSET + 2 * book_capacity as usize * core::mem::size_of::<Order>()
+}
 
 impl Market {
     pub fn status(&self) -> Result<MarketStatus> {
@@ -383,9 +401,7 @@ impl Market {
 
     /// Account size for the given capacities.
     pub fn account_size(seat_capacity: u32, book_capacity: u32) -> usize {
-        SEATS_OFFSET
-            + seat_capacity as usize * core::mem::size_of::<Seat>()
-            + 2 * book_capacity as usize * core::mem::size_of::<Order>()
+        seats_offset(book_capacity) + seat_capacity as usize * core::mem::size_of::<Seat>()
     }
 
     pub fn name_str(&self) -> &str {
@@ -416,7 +432,7 @@ fn split_sizes(data_len: usize, header: &Market) -> Result<(usize, usize)> {
     let seat_bytes = header.seat_capacity as usize * core::mem::size_of::<Seat>();
     let side_bytes = header.book_capacity as usize * core::mem::size_of::<Order>();
     require!(
-        data_len >= SEATS_OFFSET + seat_bytes + 2 * side_bytes,
+        data_len >= BOOK_OFFSET + 2 * side_bytes + seat_bytes,
         ErrorCode::WrongMarketSize
     );
     Ok((seat_bytes, side_bytes))
@@ -425,19 +441,20 @@ fn split_sizes(data_len: usize, header: &Market) -> Result<(usize, usize)> {
 impl<'a> MarketMut<'a> {
     /// `data` is the whole account data, discriminator included.
     pub fn from_bytes(data: &'a mut [u8]) -> Result<Self> {
-        require!(data.len() >= SEATS_OFFSET, ErrorCode::WrongMarketSize);
+        require!(data.len() >= BOOK_OFFSET, ErrorCode::WrongMarketSize);
         require!(
             &data[..8] == Market::DISCRIMINATOR,
             ErrorCode::MalformedMarket
         );
         let len = data.len();
-        let (head, rest) = data[8..].split_at_mut(core::mem::size_of::<Market>());
+        let (head, rest) =
+            data[MARKET_HEADER_OFFSET..].split_at_mut(core::mem::size_of::<Market>());
         let header: &mut Market =
             bytemuck::try_from_bytes_mut(head).map_err(|_| error!(ErrorCode::MalformedMarket))?;
         let (seat_bytes, side_bytes) = split_sizes(len, header)?;
-        let (seats, rest) = rest.split_at_mut(seat_bytes);
         let (bids, rest) = rest.split_at_mut(side_bytes);
-        let asks = &mut rest[..side_bytes];
+        let (asks, rest) = rest.split_at_mut(side_bytes);
+        let seats = &mut rest[..seat_bytes];
         Ok(Self {
             header,
             seats: cast_slice_mut(seats)?,
@@ -459,18 +476,18 @@ impl<'a> MarketMut<'a> {
 impl<'a> MarketRef<'a> {
     /// `data` is the whole account data, discriminator included.
     pub fn from_bytes(data: &'a [u8]) -> Result<Self> {
-        require!(data.len() >= SEATS_OFFSET, ErrorCode::WrongMarketSize);
+        require!(data.len() >= BOOK_OFFSET, ErrorCode::WrongMarketSize);
         require!(
             &data[..8] == Market::DISCRIMINATOR,
             ErrorCode::MalformedMarket
         );
-        let (head, rest) = data[8..].split_at(core::mem::size_of::<Market>());
+        let (head, rest) = data[MARKET_HEADER_OFFSET..].split_at(core::mem::size_of::<Market>());
         let header: &Market =
             bytemuck::try_from_bytes(head).map_err(|_| error!(ErrorCode::MalformedMarket))?;
         let (seat_bytes, side_bytes) = split_sizes(data.len(), header)?;
-        let (seats, rest) = rest.split_at(seat_bytes);
         let (bids, rest) = rest.split_at(side_bytes);
-        let asks = &rest[..side_bytes];
+        let (asks, rest) = rest.split_at(side_bytes);
+        let seats = &rest[..seat_bytes];
         Ok(Self {
             header,
             seats: cast_slice(seats)?,
@@ -499,10 +516,50 @@ mod layout_tests {
         assert_eq!(core::mem::size_of::<Order>(), 48);
         assert_eq!(core::mem::size_of::<OracleConfig>(), 208);
         assert_eq!(core::mem::size_of::<Market>(), 1_096);
-        assert_eq!(SEATS_OFFSET, 1_104);
+        assert_eq!(MARKET_HEADER_OFFSET, 8);
+        assert_eq!(BOOK_OFFSET, 1_104);
+        assert_eq!(seats_offset(256), 1_104 + 24_576);
+        assert_eq!(seats_offset(0), BOOK_OFFSET);
         // Default capacities (migrations/localnet.toml): 1,024 seats, 256 orders per side.
         assert_eq!(Market::account_size(1_024, 256), 156_752);
         assert_eq!(crate::state::Exchange::SPACE, 872);
         assert_eq!(crate::state::InsuranceFund::SPACE, 512);
+    }
+}
+
+#[cfg(test)]
+mod layout_order_tests {
+    use super::*;
+
+    /// The views land at the named offsets: book first, seats last.
+    #[test]
+    fn views_sit_at_the_named_offsets() {
+        let (seats, book) = (5u32, 3u32);
+        let mut data = vec![0u8; Market::account_size(seats, book)];
+        data[..8].copy_from_slice(Market::DISCRIMINATOR);
+        {
+            let h: &mut Market =
+                bytemuck::from_bytes_mut(&mut data[MARKET_HEADER_OFFSET..BOOK_OFFSET]);
+            h.seat_capacity = seats;
+            h.book_capacity = book;
+        }
+        // Words aligned for the casts: copy into u64s.
+        let mut words = vec![0u64; data.len().div_ceil(8)];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..data.len()].copy_from_slice(&data);
+        let len = data.len();
+        let bytes = &mut bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..len];
+        let base = bytes.as_ptr() as usize;
+        let m = MarketMut::from_bytes(bytes).unwrap();
+        assert_eq!(m.bids.as_ptr() as usize - base, BOOK_OFFSET);
+        assert_eq!(
+            m.asks.as_ptr() as usize - base,
+            BOOK_OFFSET + book as usize * core::mem::size_of::<Order>()
+        );
+        assert_eq!(m.seats.as_ptr() as usize - base, seats_offset(book));
+        assert_eq!(m.seats.len(), seats as usize);
+        assert_eq!(
+            seats_offset(book) + seats as usize * core::mem::size_of::<Seat>(),
+            len
+        );
     }
 }
