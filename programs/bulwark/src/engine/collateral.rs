@@ -78,9 +78,10 @@ pub fn find_or_claim_seat(m: &mut MarketMut, owner: &Pubkey) -> Result<usize> {
 
 /// The owner's seat for a deposit of `amount` quote atoms, and whether it
 /// was claimed now, found by scanning (engine tests and the off-chain
-/// sandbox; the deposit instruction takes the index: `claim_seat_at`). A new seat must bring at least the market's
-/// `min_seat_collateral` (seats cost what they take: a table full of dust
-/// seats would lock every new trader and keeper out).
+/// sandbox; the deposit instruction takes the index: `claim_seat_at`). A
+/// new seat must bring at least the market's `min_seat_collateral` (seats
+/// cost what they take: a table full of dust seats would lock every new
+/// trader and keeper out).
 pub fn find_or_claim_seat_for(
     m: &mut MarketMut,
     owner: &Pubkey,
