@@ -166,9 +166,7 @@ pub fn seat_index(market_data: &[u8], owner: &Pubkey) -> Option<u32> {
 pub fn deposit_seat(market_data: &[u8], owner: &Pubkey) -> Option<u32> {
     let b = MarketBuf::from_account_data(market_data);
     let m = bulwark::state::MarketRef::from_bytes(b.bytes()).ok()?;
-    bulwark::engine::collateral::find_seat(m.seats, owner)
-        .or_else(|| m.seats.iter().position(|s| s.is_free()))
-        .map(|i| i as u32)
+    bulwark::engine::collateral::deposit_seat(m.seats, owner).map(|i| i as u32)
 }
 
 /// [`seat_index`] of a market read from `chain`.

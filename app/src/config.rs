@@ -2,7 +2,7 @@
 //! bounds, and markets with their oracles and risk tiers. Units are named in
 //! every field: `_usd` fields are converted to price units or quote atoms.
 
-use crate::pyth::{parse_feed_id, FeedFormat};
+use crate::pyth::FeedFormat;
 use anchor_lang::prelude::Pubkey;
 use bulwark::math::{MAX_ORACLE_FEEDS, MAX_RISK_TIERS, PRICE_PRECISION};
 use bulwark::state::{
@@ -286,28 +286,8 @@ impl FeedSpec {
 
     /// The feed's format: its kind and, for a pull feed, its feed id.
     pub fn format(&self) -> Result<FeedFormat, String> {
-        let name = &self.name;
-        match (self.kind.as_str(), &self.feed_id) {
-            ("legacy", None) => Ok(FeedFormat::LEGACY),
-            ("legacy", Some(_)) => Err(format!(
-                "feed {name}: a legacy feed has no feed_id (kind = \"pull\" for a PriceUpdateV2)"
-            )),
-            ("pull", Some(id)) => {
-                let id = parse_feed_id(id).map_err(|e| format!("feed {name}: {e}"))?;
-                if id == [0; 32] {
-                    return Err(format!(
-                        "feed {name}: a pull feed's feed_id must not be zero"
-                    ));
-                }
-                Ok(FeedFormat::pull(id))
-            }
-            ("pull", None) => Err(format!(
-                "feed {name}: a pull feed needs its feed_id (0x and 64 hex digits)"
-            )),
-            (k, _) => Err(format!(
-                "feed {name}: unknown kind {k:?} (\"legacy\" or \"pull\")"
-            )),
-        }
+        FeedFormat::parse(&self.kind, self.feed_id.as_deref())
+            .map_err(|e| format!("feed {}: {e}", self.name))
     }
 }
 
@@ -412,7 +392,7 @@ mod tests {
     fn feed_kinds_and_ids_parse() {
         assert_eq!(feed("").unwrap(), FeedFormat::LEGACY);
         assert_eq!(feed("kind = \"legacy\"").unwrap(), FeedFormat::LEGACY);
-        let id = parse_feed_id(BTC_ID).unwrap();
+        let id = crate::pyth::parse_feed_id(BTC_ID).unwrap();
         let pull = format!("kind = \"pull\"\nfeed_id = \"0x{BTC_ID}\"");
         assert_eq!(feed(&pull).unwrap(), FeedFormat::pull(id));
         let bare = format!("kind = \"pull\"\nfeed_id = \"{BTC_ID}\"");

@@ -2,35 +2,42 @@
 
 use bulwark_app::chain_trait::Chain;
 use bulwark_app::commands;
-use bulwark_app::localnet::{self, FeedFormat, MockPrice};
+use bulwark_app::localnet;
+use bulwark_app::pyth::{FeedFormat, PythPrice, Verification};
 use bulwark_app::rpc::{self, RpcChain};
+use pyth_sdk_solana::state::PriceStatus;
 use solana_signer::Signer;
 use std::io::Write;
 
 use crate::cli::*;
 
-async fn mock_price(chain: &mut RpcChain, a: &MockPriceArgs) -> MockPrice {
-    let publish_time = match a.age {
-        Some(age) => Some(chain.unix_time().await - age),
-        None => None,
-    };
-    MockPrice {
-        usd: a.price,
-        conf_usd: a.conf,
-        publish_time,
-        trading: !a.halted,
-        partial: a.partial,
+/// The price a `bulwark oracle` command writes (exponent -8; publish time 0
+/// = the validator's clock when the write lands).
+async fn mock_price(chain: &mut RpcChain, a: &MockPriceArgs) -> Result<PythPrice, String> {
+    for v in [a.price, a.conf] {
+        if !v.is_finite() || v.abs() >= 9.2e10 {
+            return Err(format!("{v}: not a price in USD"));
+        }
     }
+    let publish_time = match a.age {
+        Some(age) => chain.unix_time().await - age,
+        None => 0,
+    };
+    let mut p = PythPrice::usd(a.price, a.conf, publish_time);
+    if a.halted {
+        p.status = PriceStatus::Unknown;
+    }
+    if let Some(n) = a.partial {
+        p.verification = Verification::Partial { num_signatures: n };
+    }
+    Ok(p)
 }
 
 fn print_feed(o: &mut dyn Write, v: &localnet::FeedView) -> std::io::Result<()> {
     writeln!(
         o,
         "{} feed {}{} (owner: the mock oracle {})",
-        match v.kind {
-            FeedFormat::Legacy => "legacy",
-            FeedFormat::Pull => "pull",
-        },
+        v.kind,
         v.address,
         v.feed_id
             .as_deref()
@@ -53,24 +60,14 @@ pub(crate) async fn localnet_command(cmd: Cmd, out: &mut dyn Write) -> Result<()
                     out: path,
                     price,
                 } => {
-                    let format: FeedFormat = kind.parse()?;
-                    let id = match (format, feed_id) {
-                        (FeedFormat::Pull, Some(s)) => localnet::parse_feed_id(&s)?,
-                        (FeedFormat::Pull, None) => {
-                            return Err("a pull feed needs --feed-id".into())
-                        }
-                        (FeedFormat::Legacy, Some(_)) => {
-                            return Err("a legacy feed has no feed id".into())
-                        }
-                        (FeedFormat::Legacy, None) => [0; 32],
-                    };
-                    let p = mock_price(&mut chain, &price).await;
-                    let feed = localnet::create_feed(&mut chain, format, id, &p).await?;
+                    let format = FeedFormat::parse(&kind, feed_id.as_deref())?;
+                    let p = mock_price(&mut chain, &price).await?;
+                    let feed = localnet::create_feed(&mut chain, &format, &p).await?;
                     rpc::write_keypair_file(&feed, &path)?;
                     return commands::emit(
                         out,
                         json,
-                        &localnet::view(&feed.pubkey(), format, id),
+                        &localnet::view(&feed.pubkey(), &format),
                         print_feed,
                     );
                 }
@@ -79,7 +76,7 @@ pub(crate) async fn localnet_command(cmd: Cmd, out: &mut dyn Write) -> Result<()
                         .iter()
                         .map(|f| rpc::read_keypair_file(f))
                         .collect::<Result<Vec<_>, _>>()?;
-                    let p = mock_price(&mut chain, &price).await;
+                    let p = mock_price(&mut chain, &price).await?;
                     localnet::set_feeds(&mut chain, &feeds, &p).await?
                 }
             };

@@ -72,6 +72,34 @@ impl FeedFormat {
         }
     }
 
+    /// A format from the names a config or a command line uses: `kind`
+    /// "legacy" (no feed id) or "pull" (a nonzero feed id: 64 hex digits).
+    pub fn parse(kind: &str, feed_id: Option<&str>) -> Result<Self, String> {
+        match (kind, feed_id) {
+            ("legacy", None) => Ok(Self::LEGACY),
+            ("legacy", Some(_)) => {
+                Err("a legacy feed has no feed_id (kind = \"pull\" for a PriceUpdateV2)".into())
+            }
+            ("pull", Some(id)) => {
+                let id = parse_feed_id(id)?;
+                if id == [0; 32] {
+                    return Err("a pull feed's feed_id must not be zero".into());
+                }
+                Ok(Self::pull(id))
+            }
+            ("pull", None) => Err("a pull feed needs its feed_id (0x and 64 hex digits)".into()),
+            (k, _) => Err(format!("unknown kind {k:?} (\"legacy\" or \"pull\")")),
+        }
+    }
+
+    /// "legacy" or "pull".
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            FeedKind::PythLegacy => "legacy",
+            FeedKind::PythPull => "pull",
+        }
+    }
+
     /// The formats of a market's feeds, in its feed order.
     pub fn all_of(cfg: &OracleConfig) -> Vec<Self> {
         (0..(cfg.num_feeds as usize).min(MAX_ORACLE_FEEDS))

@@ -7,7 +7,8 @@ use bulwark::error::ErrorCode;
 use bulwark::state::MarketRef;
 use bulwark_app::bootstrap::bootstrap;
 use bulwark_app::config::BootstrapConfig;
-use bulwark_app::localnet::{create_feed, set_feeds, FeedFormat, MockPrice};
+use bulwark_app::localnet::{create_feed, set_feeds};
+use bulwark_app::pyth::{FeedFormat, PythPrice, Verification};
 use bulwark_app::{ix, EmbeddedChain};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -16,14 +17,9 @@ mod common;
 
 const FEED_ID: [u8; 32] = [0x5a; 32];
 
-fn price(usd: f64) -> MockPrice {
-    MockPrice {
-        usd,
-        conf_usd: usd * 1e-4,
-        publish_time: None,
-        trading: true,
-        partial: None,
-    }
+/// `usd` at the validator's clock (publish time 0).
+fn price(usd: f64) -> PythPrice {
+    PythPrice::usd(usd, usd * 1e-4, 0)
 }
 
 /// localnet.toml with the mock oracle as Pyth program and receiver and the
@@ -31,7 +27,7 @@ fn price(usd: f64) -> MockPrice {
 /// required.
 fn config(legacy: &Keypair, pull: &Keypair) -> BootstrapConfig {
     let text = std::fs::read_to_string(common::repo_path("migrations/localnet.toml")).unwrap();
-    let hex: String = FEED_ID.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bulwark_app::pyth::feed_id_hex(&FEED_ID);
     let mut out = String::new();
     for line in text.lines() {
         let line = if line.starts_with("pyth_program =") {
@@ -46,7 +42,7 @@ fn config(legacy: &Keypair, pull: &Keypair) -> BootstrapConfig {
         } else if line.starts_with("feeds =") {
             format!(
                 "feeds = [{{ name = \"legacy\", address = \"{}\" }}, \
-                 {{ name = \"pull\", address = \"{}\", kind = \"pull\", feed_id = \"0x{hex}\" }}]",
+                 {{ name = \"pull\", address = \"{}\", kind = \"pull\", feed_id = \"{hex}\" }}]",
                 legacy.pubkey(),
                 pull.pubkey()
             )
@@ -70,10 +66,10 @@ fn index_price(data: &[u8]) -> u64 {
 #[tokio::test]
 async fn mock_oracle_feeds_in_both_layouts_move_the_index() {
     let mut chain = EmbeddedChain::start(vec![]).await;
-    let legacy = create_feed(&mut chain, FeedFormat::Legacy, [0; 32], &price(65_000.0))
+    let legacy = create_feed(&mut chain, &FeedFormat::LEGACY, &price(65_000.0))
         .await
         .unwrap();
-    let pull = create_feed(&mut chain, FeedFormat::Pull, FEED_ID, &price(65_000.0))
+    let pull = create_feed(&mut chain, &FeedFormat::pull(FEED_ID), &price(65_000.0))
         .await
         .unwrap();
     let dep = bootstrap(&mut chain, &config(&legacy, &pull))
@@ -108,8 +104,8 @@ async fn mock_oracle_feeds_in_both_layouts_move_the_index() {
     set_feeds(
         &mut chain,
         &[pull.insecure_clone()],
-        &MockPrice {
-            partial: Some(5),
+        &PythPrice {
+            verification: Verification::Partial { num_signatures: 5 },
             ..price(61_234.5)
         },
     )
@@ -130,7 +126,7 @@ async fn mock_oracle_feeds_in_both_layouts_move_the_index() {
         .airdrop(&attacker.pubkey(), 1_000_000_000)
         .await
         .unwrap();
-    let w = bulwark_app::localnet::oracle_write(FeedFormat::Legacy, [0; 32], &price(1.0)).unwrap();
+    let w = bulwark_app::localnet::oracle_write(&FeedFormat::LEGACY, &price(1.0));
     let mut forged = mock_oracle::write_ix(&legacy.pubkey(), &w);
     forged.accounts[0].is_signer = false;
     assert!(chain.send(&[forged], &[]).await.is_err());

@@ -76,31 +76,27 @@ pub fn find_or_claim_seat(m: &mut MarketMut, owner: &Pubkey) -> Result<usize> {
     Ok(find_or_claim_seat_for(m, owner, u64::MAX)?.0)
 }
 
+/// The seat a deposit by `owner` would name: its own (the first, if it
+/// holds several), else the first free one; `None` when the table is full.
+/// Off-chain clients call it on the fetched market to find the index the
+/// deposit instruction takes.
+pub fn deposit_seat(seats: &[Seat], owner: &Pubkey) -> Option<usize> {
+    find_seat(seats, owner).or_else(|| seats.iter().position(|s| s.is_free()))
+}
+
 /// The owner's seat for a deposit of `amount` quote atoms, and whether it
 /// was claimed now, found by scanning (engine tests and the off-chain
-/// sandbox; the deposit instruction takes the index: `claim_seat_at`). A
-/// new seat must bring at least the market's `min_seat_collateral` (seats
-/// cost what they take: a table full of dust seats would lock every new
-/// trader and keeper out).
+/// sandbox): [`deposit_seat`], then the instruction's own rule,
+/// [`claim_seat_at`] — so a new seat must bring the market's
+/// `min_seat_collateral` here too (seats cost what they take: a table full
+/// of dust seats would lock every new trader and keeper out).
 pub fn find_or_claim_seat_for(
     m: &mut MarketMut,
     owner: &Pubkey,
     amount: u64,
 ) -> Result<(usize, bool)> {
-    if let Some(i) = find_seat(m.seats, owner) {
-        return Ok((i, false));
-    }
-    require!(
-        amount >= m.header.config.min_seat_collateral,
-        ErrorCode::SeatCollateralTooSmall
-    );
-    let i = m
-        .seats
-        .iter()
-        .position(|s| s.is_free())
-        .ok_or_else(|| error!(ErrorCode::SeatTableFull))?;
-    claim(m, i, owner)?;
-    Ok((i, true))
+    let i = deposit_seat(m.seats, owner).ok_or_else(|| error!(ErrorCode::SeatTableFull))?;
+    claim_seat_at(m, i as u32, owner, amount)
 }
 
 /// Credits `amount` quote atoms to the seat (the token transfer into the

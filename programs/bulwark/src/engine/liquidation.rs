@@ -220,11 +220,11 @@ fn begin(
     now: i64,
     out: &mut LiquidationOutcome,
 ) -> Result<u64> {
-    // Not its own seat, nor a seat of the same wallet (an owner may hold
-    // several seats); a keeper with no seat is checked by key in the
-    // instruction.
+    // Not a seat of the target's own wallet (its own seat included: an
+    // owner may hold several); a keeper with no seat is checked by key in
+    // the instruction.
     require!(
-        keeper.is_none_or(|k| k != target && m.seats[k].owner != m.seats[target].owner),
+        keeper.is_none_or(|k| m.seats[k].owner != m.seats[target].owner),
         ErrorCode::SelfLiquidation
     );
     trade::require_fresh_index(&m.header.config, &m.header.state, now)?;
