@@ -27,7 +27,7 @@
 //!   here (no zstd encoder among the app's dependencies), nor the transfer.
 //! - decode: `MarketBuf::from_account_data` (the copy into aligned memory
 //!   `Keeper::fresh` makes) and `MarketRef::from_bytes` (zero-copy views).
-//! - candidates: `keeper::needs` (margin of every occupied seat at the
+//! - candidates: `keeper::needs_by_seat` (margin of every occupied seat at the
 //!   risk price: liquidate / bankrupt, which phase 2 turns into
 //!   liquidation, takeover, cover or ADL), `funding_due`, `unswept_fees`
 //!   and `tightening_due`, the functions the round calls.
@@ -354,7 +354,7 @@ fn measure(seats: u32) -> Row {
         let buf = MarketBuf::from_account_data(&data);
         let m = MarketRef::from_bytes(buf.bytes()).expect("market");
         let t2 = Instant::now();
-        let cands = keeper::needs(&m);
+        let cands = keeper::needs_by_seat(&m);
         let funding = keeper::funding_due(&m, NOW);
         let fees = keeper::unswept_fees(&m);
         let tighten = keeper::tightening_due(&m, &b.fund_data);
@@ -363,8 +363,14 @@ fn measure(seats: u32) -> Row {
         assert_eq!(data, b.data, "the fetch must return the account bytes");
         assert!(!funding && !tighten && fees > 0);
         found = (
-            cands.iter().filter(|(_, n)| *n == Need::Liquidate).count(),
-            cands.iter().filter(|(_, n)| *n == Need::Bankrupt).count(),
+            cands
+                .iter()
+                .filter(|(_, _, n)| *n == Need::Liquidate)
+                .count(),
+            cands
+                .iter()
+                .filter(|(_, _, n)| *n == Need::Bankrupt)
+                .count(),
         );
         if run > 0 {
             f.push(ms(t1 - t0));

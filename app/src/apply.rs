@@ -17,7 +17,8 @@ use crate::pyth::{feed_account_bytes, PythPrice};
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token::spl_token;
 use bulwark::instructions::{CreateMarketArgs, InitializeExchangeArgs};
-use bulwark::state::{FeedKind, InsuranceLedger, ParamKey};
+use bulwark::oracle::OracleOwners;
+use bulwark::state::{InsuranceLedger, ParamKey};
 use serde::Serialize;
 use solana_account::Account;
 use solana_keypair::Keypair;
@@ -384,10 +385,11 @@ pub async fn apply_config<C: Chain>(
                 let account = Account {
                     lamports: 10_000_000,
                     data: feed_account_bytes(&format, &p),
-                    owner: match format.kind {
-                        FeedKind::PythLegacy => pyth_program,
-                        FeedKind::PythPull => pyth_receiver,
-                    },
+                    owner: *OracleOwners {
+                        pyth_program,
+                        pyth_receiver,
+                    }
+                    .for_kind(format.kind),
                     executable: false,
                     rent_epoch: 0,
                 };

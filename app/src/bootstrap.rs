@@ -6,6 +6,7 @@ use crate::chain::EmbeddedChain;
 use crate::config::BootstrapConfig;
 use crate::pyth::{feed_account_bytes, FeedFormat, PythPrice};
 use anchor_lang::prelude::Pubkey;
+use bulwark::oracle::OracleOwners;
 use bulwark::state::{FeedKind, MarketRef};
 use solana_account::Account;
 use std::str::FromStr;
@@ -50,12 +51,13 @@ impl Deployment {
             .unwrap_or(FeedFormat::LEGACY)
     }
 
-    /// The owner a feed of `kind` must have.
+    /// The owner a feed of `kind` must have (the program's own rule).
     pub fn feed_owner(&self, kind: FeedKind) -> Pubkey {
-        match kind {
-            FeedKind::PythLegacy => self.pyth_program,
-            FeedKind::PythPull => self.pyth_receiver,
+        *OracleOwners {
+            pyth_program: self.pyth_program,
+            pyth_receiver: self.pyth_receiver,
         }
+        .for_kind(kind)
     }
 }
 

@@ -150,8 +150,6 @@ pub async fn select_markets<C: Chain>(
     Ok(out)
 }
 
-/// Insurance ledger entries among `emit_cpi!` payloads (the data of the
-/// program's self-invocations after Anchor's 8-byte event tag), in order.
 /// The index of `owner`'s seat in a market account's bytes (the first one
 /// if it holds several), as every seat instruction wants it.
 pub fn seat_index(market_data: &[u8], owner: &Pubkey) -> Option<u32> {
@@ -183,6 +181,8 @@ pub async fn deposit_seat_on<C: Chain>(
     deposit_seat(&chain.account_data(market).await, owner)
 }
 
+/// Insurance ledger entries among `emit_cpi!` payloads (the data of the
+/// program's self-invocations after Anchor's 8-byte event tag), in order.
 pub fn ledger_entries_from_cpi(payloads: &[Vec<u8>]) -> Vec<bulwark::state::InsuranceLedgerEntry> {
     use anchor_lang::AnchorDeserialize;
     use bulwark::state::InsuranceLedgerEntry;

@@ -88,16 +88,9 @@ pub enum Need {
 
 /// The round's candidate scan of one decoded market: every occupied seat
 /// below maintenance (`Liquidate`) or with negative equity (`Bankrupt`),
-/// at the risk price, in seat order. No chain needed (the scan benchmark,
+/// at the risk price, in seat order, with its index (an owner may hold
+/// several seats). No chain needed (the scan benchmark,
 /// `app/examples/keeper_scan.rs`, calls it on in-memory bytes).
-pub fn needs(m: &MarketRef) -> Vec<(Pubkey, Need)> {
-    needs_by_seat(m)
-        .into_iter()
-        .map(|(_, o, n)| (o, n))
-        .collect()
-}
-
-/// [`needs`] with each seat's index (an owner may hold several seats).
 pub fn needs_by_seat(m: &MarketRef) -> Vec<(u32, Pubkey, Need)> {
     let st = &m.header.state;
     let cfg = &m.header.config;
