@@ -120,23 +120,51 @@ async fn mock_oracle_feeds_in_both_layouts_move_the_index() {
         Some(ErrorCode::OracleNotFullyVerified as u32 + 6000)
     );
 
-    // Only the feed's own keypair can move it.
+    // Only the feed's own keypair can move it; every refusal is exact and
+    // changes nothing.
     let attacker = Keypair::new();
     chain
         .airdrop(&attacker.pubkey(), 1_000_000_000)
         .await
         .unwrap();
     let w = bulwark_app::localnet::oracle_write(&FeedFormat::LEGACY, &price(1.0));
+    let before = chain.account_data(&legacy.pubkey()).await;
+    let refused = |e: bulwark_app::TxError, why: &str| {
+        assert!(e.to_string().contains(why), "expected {why}, got {e}");
+    };
+    // Unsigned by the feed.
     let mut forged = mock_oracle::write_ix(&legacy.pubkey(), &w);
     forged.accounts[0].is_signer = false;
-    assert!(chain.send(&[forged], &[]).await.is_err());
-    let before = chain.account_data(&legacy.pubkey()).await;
-    assert!(chain
-        .send(
-            &[mock_oracle::write_ix(&attacker.pubkey(), &w)],
-            &[&attacker]
-        )
-        .await
-        .is_err());
+    refused(
+        chain.send(&[forged], &[]).await.unwrap_err(),
+        "MissingRequiredSignature",
+    );
+    // An account the mock oracle does not own (the attacker's own key).
+    refused(
+        chain
+            .send(
+                &[mock_oracle::write_ix(&attacker.pubkey(), &w)],
+                &[&attacker],
+            )
+            .await
+            .unwrap_err(),
+        "IncorrectProgramId",
+    );
+    // A pull write into a legacy-sized account: the layouts never mix.
+    let pw = bulwark_app::localnet::oracle_write(&FeedFormat::pull(FEED_ID), &price(1.0));
+    refused(
+        chain
+            .send(&[mock_oracle::write_ix(&legacy.pubkey(), &pw)], &[&legacy])
+            .await
+            .unwrap_err(),
+        "InvalidAccountData",
+    );
+    // Data that is no write.
+    let mut junk = mock_oracle::write_ix(&legacy.pubkey(), &w);
+    junk.data = vec![7];
+    refused(
+        chain.send(&[junk], &[&legacy]).await.unwrap_err(),
+        "InvalidInstructionData",
+    );
     assert_eq!(chain.account_data(&legacy.pubkey()).await, before);
 }
