@@ -204,7 +204,7 @@ pyth_receiver = "{mock}"
 
 [[markets]]
 name = "BTC-PERP"
-seat_capacity = 64
+max_seats = 64
 book_capacity = 64
 tick_size_usd = 0.1
 base_lots_per_unit = {LOTS_PER_BTC}

@@ -415,18 +415,13 @@ pub async fn apply_config<C: Chain>(
             feeds.push(key);
         }
         let market = Keypair::new();
-        let size = bulwark::state::Market::account_size(spec.seat_capacity, spec.book_capacity);
+        let size = bulwark::state::Market::account_size(0, spec.book_capacity);
         let lamports = chain.minimum_balance(size).await;
-        let create = ix::create_market_account(
-            &admin_key,
-            &market.pubkey(),
-            lamports,
-            spec.seat_capacity,
-            spec.book_capacity,
-        );
+        let create =
+            ix::create_market_account(&admin_key, &market.pubkey(), lamports, spec.book_capacity);
         let args = CreateMarketArgs {
             name: spec.name_bytes(),
-            seat_capacity: spec.seat_capacity,
+            max_seats: spec.max_seats,
             book_capacity: spec.book_capacity,
             config,
         };

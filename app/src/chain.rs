@@ -427,6 +427,15 @@ impl EmbeddedChain {
         self.ctx.set_sysvar(&c);
     }
 
+    /// Moves the chain's clock forward by `slots` slots (and as many
+    /// 400 ms slot times, rounded down to seconds).
+    pub async fn advance_slots(&mut self, slots: u64) {
+        let mut c = self.clock().await;
+        c.slot += slots;
+        c.unix_timestamp += (slots * 400 / 1_000) as i64;
+        self.ctx.set_sysvar(&c);
+    }
+
     /// Writes an account directly (oracle updates in tests and simulate).
     pub fn set_account(&mut self, key: &Pubkey, account: Account) {
         self.known.insert(*key);

@@ -84,10 +84,11 @@ impl MarketAccount {
         seat_index(self.buf.bytes(), owner)
             .ok_or_else(|| format!("{owner} has no seat in {} (deposit first)", self.name()))
     }
-    /// The seat a deposit by `owner` names: its own, else a free one.
+    /// The seat a deposit by `owner` names: its own, else a new one at the
+    /// end of the table.
     pub fn deposit_seat(&self, owner: &Pubkey) -> Result<u32, String> {
         deposit_seat(self.buf.bytes(), owner)
-            .ok_or_else(|| format!("{} has no free seat", self.name()))
+            .ok_or_else(|| format!("{} is at its max_seats", self.name()))
     }
     /// The market's oracle feeds, in its configured order.
     pub fn feeds(&self) -> Vec<Pubkey> {
@@ -159,12 +160,15 @@ pub fn seat_index(market_data: &[u8], owner: &Pubkey) -> Option<u32> {
     bulwark::engine::collateral::find_seat(m.seats, owner).map(|i| i as u32)
 }
 
-/// The seat a deposit by `owner` names: its own, else the first free one
-/// (`None`: the table is full).
+/// The seat a deposit by `owner` names: its own, else a free one, else the
+/// next index at the end of the table, which the deposit adds (`None`: the
+/// table is at `max_seats`).
 pub fn deposit_seat(market_data: &[u8], owner: &Pubkey) -> Option<u32> {
     let b = MarketBuf::from_account_data(market_data);
     let m = bulwark::state::MarketRef::from_bytes(b.bytes()).ok()?;
-    bulwark::engine::collateral::deposit_seat(m.seats, owner).map(|i| i as u32)
+    bulwark::engine::collateral::deposit_seat(m.seats, owner)
+        .map(|i| i as u32)
+        .or_else(|| (m.header.seat_count < m.header.max_seats).then_some(m.header.seat_count))
 }
 
 /// [`seat_index`] of a market read from `chain`.

@@ -208,14 +208,15 @@ pub fn print_markets(out: &mut dyn Write, ms: &[MarketView]) -> std::io::Result<
         )?;
         writeln!(
             out,
-            "  open interest {} lots  funding {} ppm  fees taker {} / maker {} ppm  band {} bps  seats {}/{}  tightening {}",
+            "  open interest {} lots  funding {} ppm  fees taker {} / maker {} ppm  band {} bps  seats {} (table {}, max {})  tightening {}",
             m.open_interest_lots,
             m.last_funding_rate_ppm,
             m.taker_fee_ppm,
             m.maker_fee_ppm,
             m.price_band_bps,
             m.seats_used,
-            m.seat_capacity,
+            m.seat_count,
+            m.max_seats,
             m.tightening_level
         )?;
         for (i, t) in m.tiers.iter().enumerate() {

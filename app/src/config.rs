@@ -134,7 +134,9 @@ pub struct TierSpec {
 #[serde(deny_unknown_fields)]
 pub struct MarketSpec {
     pub name: String,
-    pub seat_capacity: u32,
+    /// the most seats the table may grow to; a new market has none and grows
+    /// one seat per claim, whose rent the claimer pays.
+    pub max_seats: u32,
     /// orders per side.
     pub book_capacity: u32,
     /// USD per base unit.

@@ -64,21 +64,20 @@ pub fn initialize_exchange(
     )
 }
 
-/// The system instruction that creates the market account (sized for the
-/// capacities and owned by the program), to be followed by `create_market`
-/// in the same transaction.
+/// The system instruction that creates the market account (header and book,
+/// no seats yet: the seat table grows as seats are claimed; owned by the
+/// program), to be followed by `create_market` in the same transaction.
 pub fn create_market_account(
     payer: &Pubkey,
     market: &Pubkey,
     lamports: u64,
-    seat_capacity: u32,
     book_capacity: u32,
 ) -> Instruction {
     solana_system_interface::instruction::create_account(
         payer,
         market,
         lamports,
-        Market::account_size(seat_capacity, book_capacity) as u64,
+        Market::account_size(0, book_capacity) as u64,
         &bulwark::ID,
     )
 }
@@ -115,13 +114,16 @@ fn move_collateral(
         vault: market_vault_pda(market),
         owner_token: *owner_token,
         token_program: spl_token::ID,
+        system_program: anchor_lang::system_program::ID,
     }
 }
 
 // Every seat instruction names its seat by index (`seat`): the owner's
 // seat, found in the fetched market with `client::seat_index`, or for a
-// first deposit a free one (`client::deposit_seat`). The program checks the
-// owner at that index (`WrongSeatIndex` otherwise).
+// first deposit the next index at the end of the table
+// (`client::deposit_seat`), which grows by one seat whose rent the owner
+// pays. The program checks the owner at that index (`WrongSeatIndex`
+// otherwise).
 
 pub fn deposit(
     owner: &Pubkey,
@@ -449,7 +451,7 @@ pub fn liquidate_to(
 }
 
 /// `evict_seat` of `owner`'s dust seat by anyone (`caller`); the
-/// collateral goes to `owner_token`.
+/// collateral goes to `owner_token`, the seat's rent to `owner`.
 pub fn evict_seat(
     caller: &Pubkey,
     market: &Pubkey,
@@ -464,6 +466,7 @@ pub fn evict_seat(
             market: *market,
             vault: market_vault_pda(market),
             owner_token: *owner_token,
+            owner_wallet: *owner,
             token_program: spl_token::ID,
         },
         bulwark::instruction::EvictSeat {
@@ -523,6 +526,59 @@ pub fn auto_deleverage(market: &Pubkey, trader: &Pubkey, seat: u32) -> Instructi
             trader: *trader,
             seat,
         },
+    )
+}
+
+/// Opens an ADL ranking round for `trader`'s bankrupt seat (a market too
+/// large for `auto_deleverage` in one transaction); anyone may send it.
+pub fn adl_begin(caller: &Pubkey, market: &Pubkey, trader: &Pubkey, seat: u32) -> Instruction {
+    ix(
+        bulwark::accounts::AdlRoundBegin {
+            caller: *caller,
+            exchange: exchange_pda(),
+            market: *market,
+            insurance: insurance_pda(),
+            event_authority: event_authority(),
+            program: bulwark::ID,
+        },
+        bulwark::instruction::AdlBegin {
+            trader: *trader,
+            seat,
+        },
+    )
+}
+
+fn adl_step_accounts(caller: &Pubkey, market: &Pubkey) -> bulwark::accounts::AdlRoundStep {
+    bulwark::accounts::AdlRoundStep {
+        caller: *caller,
+        exchange: exchange_pda(),
+        market: *market,
+        event_authority: event_authority(),
+        program: bulwark::ID,
+    }
+}
+
+/// Ranks up to `max_seats` more seats of the open round.
+pub fn adl_scan(caller: &Pubkey, market: &Pubkey, max_seats: u32) -> Instruction {
+    ix(
+        adl_step_accounts(caller, market),
+        bulwark::instruction::AdlScan { max_seats },
+    )
+}
+
+/// Closes the round's bankrupt seat once every seat is ranked.
+pub fn adl_execute(market: &Pubkey) -> Instruction {
+    ix(
+        funded_close_accounts(market),
+        bulwark::instruction::AdlExecute {},
+    )
+}
+
+/// Ends a round left open for `ADL_ROUND_MAX_SLOTS` slots.
+pub fn adl_abort(caller: &Pubkey, market: &Pubkey) -> Instruction {
+    ix(
+        adl_step_accounts(caller, market),
+        bulwark::instruction::AdlAbort {},
     )
 }
 

@@ -180,6 +180,21 @@ impl Keeper {
         self.round += 1;
         let mut actions = Vec::new();
         let name = |k: &Pubkey| labels.get(k).cloned().unwrap_or_else(|| Self::label(k));
+        // A ranking round left open (by another keeper, or cut short)
+        // freezes the market: finish it first.
+        if self.fresh(chain).await.view_ref().header.adl_round.active == 1 {
+            let now = chain.unix_time().await;
+            let fund = fund_balance(&chain.account_data(&ix::insurance_pda()).await);
+            match crate::keeper_adl::finish_open_round(chain, &self.kp, &self.market, fund, now)
+                .await
+            {
+                Ok(end) => actions.extend(round_action(&end)),
+                Err(e) => actions.push(Action::Failed {
+                    what: "ADL round".into(),
+                    error: e,
+                }),
+            }
+        }
         // Phase 1: one fetch, cheap scan.
         let scan = self.fresh(chain).await;
         let candidates = match MarketRef::from_bytes(scan.bytes()) {
@@ -273,6 +288,53 @@ impl Keeper {
                     // for closing the whole position on the book, or the
                     // book cannot take it; the fund pays first even then),
                     // else the fund's cover with a close in the same step.
+                    Need::Bankrupt
+                        if base != 0 && crate::keeper_adl::needs_round(m.seats.len()) =>
+                    {
+                        // Too many seats for one transaction: a ranking
+                        // round, predicted first, over several.
+                        let r = crate::keeper_adl::predict(buf.bytes(), Some(seat), fund, now);
+                        match r {
+                            Ok(end) if end.outcome.is_some() => {
+                                let sent = crate::keeper_adl::run_round(
+                                    chain,
+                                    &self.kp,
+                                    &self.market,
+                                    Some((owner, seat_ix)),
+                                    fund,
+                                    now,
+                                )
+                                .await;
+                                match sent {
+                                    Ok(end) => actions.extend(round_action(&end)),
+                                    Err(e) => {
+                                        self.backoff.insert(owner, self.round + 3);
+                                        actions.push(Action::Failed {
+                                            what: format!("ADL round {}", name(&owner)),
+                                            error: e,
+                                        });
+                                        break;
+                                    }
+                                }
+                                continue;
+                            }
+                            _ if available > 0 => {
+                                let mut v = self.fresh(chain).await;
+                                match liquidation::cover_bankruptcy(&mut v.view(), seat, fund, now)
+                                {
+                                    Ok(amount) => (
+                                        vec![ix::cover_bankruptcy(&self.market, &owner, seat_ix)],
+                                        Some(Action::CoveredBankruptcy {
+                                            trader: name(&owner),
+                                            amount,
+                                        }),
+                                    ),
+                                    Err(_) => break,
+                                }
+                            }
+                            _ => break,
+                        }
+                    }
                     Need::Bankrupt => {
                         let adl_out = if base != 0 {
                             let mut v = buf.view();
@@ -376,4 +438,17 @@ impl Keeper {
         }
         actions
     }
+}
+
+/// The action a ranking round's end reports: its close, if ADL was still
+/// due for the side's most bankrupt seat.
+fn round_action(end: &bulwark::engine::adl_round::RoundEnd) -> Option<Action> {
+    end.outcome.map(|o| Action::Deleveraged {
+        trader: format!("seat {}", end.target),
+        lots: o.lots,
+        deficit: o.deficit,
+        counterparties: o.counterparties,
+        socialized: o.socialized,
+        fund_paid: o.fund_paid,
+    })
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod invariants;
 pub mod ix;
 pub mod keeper;
+pub mod keeper_adl;
 pub mod keeper_loop;
 pub mod localnet;
 pub mod pyth;

@@ -208,20 +208,22 @@ if (key(mk, "vault") !== marketVaultKey.toBase58()) {
 }
 // Layout (programs/bulwark/src/state/market.rs): discriminator and header
 // (BOOK_OFFSET = coder.size("Market")), then [Order; book_capacity] bids and
-// asks, then [Seat; seat_capacity] last (seats_offset(book_capacity)).
+// asks, then [Seat; seat_count] last (seats_offset(book_capacity)); the
+// seat table grows and shrinks at the end, so the account is exactly this
+// long.
 const bookOffset = coder.size("Market");
-const seatCapacity = Number(int(mk, "seat_capacity"));
+const seatCount = Number(int(mk, "seat_count"));
 const bookCapacity = Number(int(mk, "book_capacity"));
 const seatsOffset = bookOffset + 2 * bookCapacity * ORDER_SIZE;
-const expectedLen = seatsOffset + seatCapacity * SEAT_SIZE;
+const expectedLen = seatsOffset + seatCount * SEAT_SIZE;
 if (mdata.length !== expectedLen) {
   fail(
     `market ${marketKey.toBase58()}: ${mdata.length} bytes, header ${bookOffset} + 2 × ${bookCapacity} orders + ` +
-      `${seatCapacity} seats = ${expectedLen} (stale IDL?)`,
+      `${seatCount} seats = ${expectedLen} (stale IDL?)`,
   );
 }
 let seatsOccupied = 0;
-for (let i = 0; i < seatCapacity; i++) {
+for (let i = 0; i < seatCount; i++) {
   const o = seatsOffset + i * SEAT_SIZE;
   if (mdata.subarray(o, o + 32).some((b) => b !== 0)) seatsOccupied++;
 }
@@ -264,7 +266,8 @@ const market = {
   fill_count: int(st, "fill_count"),
   seats_used: int(mk, "seats_used"),
   seats_occupied: String(seatsOccupied),
-  seat_capacity: String(seatCapacity),
+  seat_count: String(seatCount),
+  max_seats: int(mk, "max_seats"),
   book_capacity: String(bookCapacity),
   num_bids: String(numBids),
   num_asks: String(numAsks),

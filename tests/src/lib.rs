@@ -55,7 +55,7 @@ pyth_program = "FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH"
 
 [[markets]]
 name = "BTC-PERP"
-seat_capacity = 16
+max_seats = 16
 book_capacity = 8
 tick_size_usd = 0.1
 base_lots_per_unit = 10000
@@ -96,7 +96,7 @@ maint_margin_ppm = 25000
 
 [[markets]]
 name = "ETH-PERP"
-seat_capacity = 16
+max_seats = 16
 book_capacity = 8
 tick_size_usd = 0.01
 base_lots_per_unit = 1000
@@ -523,6 +523,10 @@ impl TestEnv {
         self.chain.advance_time(secs).await;
     }
 
+    pub async fn advance_slots(&mut self, slots: u64) {
+        self.chain.advance_slots(slots).await;
+    }
+
     /// Writes `p` into `feed` in its market's format: a legacy price
     /// account owned by the Pyth program, or a `PriceUpdateV2` for the
     /// configured feed id owned by the Pyth receiver.
@@ -665,6 +669,7 @@ pub fn move_collateral_accounts(
         vault: ix::market_vault_pda(market),
         owner_token: *owner_token,
         token_program: spl_token::ID,
+        system_program: anchor_lang::system_program::ID,
     }
 }
 

@@ -20,3 +20,5 @@ mod oracle_pull;
 mod params;
 #[path = "foundation/prefund.rs"]
 mod prefund;
+#[path = "foundation/seat_table.rs"]
+mod seat_table;

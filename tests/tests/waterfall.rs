@@ -17,6 +17,8 @@
 mod adl;
 #[path = "waterfall/adl_bounded.rs"]
 mod adl_bounded;
+#[path = "waterfall/adl_round.rs"]
+mod adl_round;
 #[path = "waterfall/common.rs"]
 mod common;
 #[path = "waterfall/griefing.rs"]

@@ -20,7 +20,7 @@
 //!
 //! [market]                     # every field optional
 //! name = "BTC-PERP"            # the market's name
-//! seat_capacity = 1024
+//! max_seats = 1024             # the seat table grows to this
 //! book_capacity = 256          # orders per side
 //! tick_size_usd = 0.1          # USD per base unit (0.001 for a 20 USD market)
 //! base_lots_per_unit = 10000   # 1 lot = 0.0001 BTC (100 for a 20 USD market)
@@ -148,7 +148,7 @@ impl Default for ScenarioSection {
 #[serde(deny_unknown_fields)]
 pub struct MarketOverrides {
     pub name: Option<String>,
-    pub seat_capacity: Option<u32>,
+    pub max_seats: Option<u32>,
     pub book_capacity: Option<u32>,
     pub tick_size_usd: Option<f64>,
     pub base_lots_per_unit: Option<u64>,
@@ -336,7 +336,7 @@ impl ScenarioFile {
         }
         set!(
             name,
-            seat_capacity,
+            max_seats,
             book_capacity,
             tick_size_usd,
             base_lots_per_unit,

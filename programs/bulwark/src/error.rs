@@ -210,4 +210,24 @@ pub enum ErrorCode {
     WrongSeatIndex,
     #[msg("The seat at this index is taken: claim a free one")]
     SeatTaken,
+    #[msg(
+        "An ADL ranking round freezes this market: only cancels and the round's instructions run"
+    )]
+    AdlRoundActive,
+    #[msg("No ADL ranking round is open on this market")]
+    AdlRoundNotActive,
+    #[msg("The ADL ranking round has not ranked every seat yet: send adl_scan")]
+    AdlRoundScanIncomplete,
+    #[msg("The ADL ranking round has ranked every seat: send adl_execute")]
+    AdlRoundScanDone,
+    #[msg("The ADL ranking round may be aborted only after ADL_ROUND_MAX_SLOTS slots")]
+    AdlRoundNotExpired,
+    #[msg(
+        "The seat table is too large for ADL in one transaction: use the ranking round (adl_begin)"
+    )]
+    AdlRoundRequired,
+    #[msg("The seat table is at the market's max_seats")]
+    SeatTableAtMax,
+    #[msg("The account paying a seat's rent, or receiving its refund, is not the seat's owner")]
+    WrongRentAccount,
 }

@@ -210,6 +210,29 @@ pub mod bulwark {
         instructions::waterfall::auto_deleverage(ctx, trader, seat)
     }
 
+    /// Anyone: open an ADL ranking round for a bankrupt seat of a market too
+    /// large for `auto_deleverage` in one transaction. The market is frozen
+    /// (only cancels and the round's steps) until it ends.
+    pub fn adl_begin(ctx: Context<AdlRoundBegin>, trader: Pubkey, seat: u32) -> Result<()> {
+        instructions::adl_round::begin(ctx, trader, seat)
+    }
+
+    /// Anyone: rank up to `max_seats` more seats of the open round.
+    pub fn adl_scan(ctx: Context<AdlRoundStep>, max_seats: u32) -> Result<()> {
+        instructions::adl_round::scan(ctx, max_seats)
+    }
+
+    /// Anyone: once every seat is ranked, close the side's most bankrupt
+    /// seat against the program-ranked counterparties; ends the round.
+    pub fn adl_execute(ctx: Context<CoverBankruptcy>) -> Result<()> {
+        instructions::adl_round::execute(ctx)
+    }
+
+    /// Anyone: end a round not executed within `ADL_ROUND_MAX_SLOTS`.
+    pub fn adl_abort(ctx: Context<AdlRoundStep>) -> Result<()> {
+        instructions::adl_round::abort(ctx)
+    }
+
     /// Anyone: create the insurance ledger's ring buffer (10 KiB at first).
     pub fn init_insurance_ledger(ctx: Context<InitInsuranceLedger>) -> Result<()> {
         instructions::insurance::init_insurance_ledger(ctx)

@@ -207,7 +207,7 @@ async fn release_seat_only_when_empty() {
 #[tokio::test]
 async fn seat_table_full() {
     let mut env = TestEnv::new().await;
-    let cap = env.market_header(BTC).await.seat_capacity;
+    let cap = env.market_header(BTC).await.max_seats;
     // Each seat brings the 10 USD seat minimum (1 USD, the old figure, no
     // longer claims a seat).
     for _ in 0..cap {
@@ -218,7 +218,7 @@ async fn seat_table_full() {
     let late = env.new_trader(10.0).await;
     let market = env.market(BTC);
     // No free seat to name: the client finds none, every index is taken and
-    // the table ends at its capacity.
+    // the table cannot grow past max_seats.
     let data = env.raw_account(&market).await.data;
     assert_eq!(bulwark_app::client::deposit_seat(&data, &late.key()), None);
     for seat in [0, cap - 1] {
@@ -226,7 +226,11 @@ async fn seat_table_full() {
         env.send_tx_expect_error(&[d], &[&late.kp], code(E::SeatTaken))
             .await;
     }
+    assert_eq!(env.market_header(BTC).await.seat_count, cap);
     let d = ix::deposit(&late.key(), &market, cap, &late.token, usd(10.0));
+    env.send_tx_expect_error(&[d], &[&late.kp], code(E::SeatTableAtMax))
+        .await;
+    let d = ix::deposit(&late.key(), &market, cap + 1, &late.token, usd(10.0));
     env.send_tx_expect_error(&[d], &[&late.kp], code(E::WrongSeatIndex))
         .await;
     assert_eq!(env.raw_account(&market).await.data, data);
@@ -425,20 +429,26 @@ async fn seat_index_past_the_table_fails_wrong_seat_index() {
     let newcomer = env.new_trader(100.0).await;
     env.mint_collateral(&t.token, usd(100.0)).await;
     let market = env.market(BTC);
-    let cap = env.market_header(BTC).await.seat_capacity;
+    let count = env.market_header(BTC).await.seat_count;
     let before = untouched(&mut env, &[&t, &newcomer]).await;
 
-    for seat in [cap, cap + 1, u32::MAX - 1, u32::MAX] {
+    // Index `seat_count` is where a deposit claims a new seat: for every
+    // other instruction it is past the table.
+    for seat in [count, count + 1, u32::MAX - 1, u32::MAX] {
         let mut ixs = seat_instructions(&t, &market, seat, id);
-        ixs.push(ix::deposit(&t.key(), &market, seat, &t.token, usd(100.0)));
+        if seat > count {
+            ixs.push(ix::deposit(&t.key(), &market, seat, &t.token, usd(100.0)));
+        }
         for i in ixs {
             env.send_tx_expect_error(&[i], &[&t.kp], code(E::WrongSeatIndex))
                 .await;
         }
-        // Nor can a deposit claim a seat there.
-        let d = ix::deposit(&newcomer.key(), &market, seat, &newcomer.token, usd(100.0));
-        env.send_tx_expect_error(&[d], &[&newcomer.kp], code(E::WrongSeatIndex))
-            .await;
+        // Nor can a deposit claim a seat past the end of the table.
+        if seat > count {
+            let d = ix::deposit(&newcomer.key(), &market, seat, &newcomer.token, usd(100.0));
+            env.send_tx_expect_error(&[d], &[&newcomer.kp], code(E::WrongSeatIndex))
+                .await;
+        }
     }
     assert_eq!(untouched(&mut env, &[&t, &newcomer]).await, before);
     assert!(env.seat(BTC, &newcomer.key()).await.is_none());
@@ -451,7 +461,6 @@ async fn deposit_naming_a_taken_seat_fails_and_a_free_index_is_claimed_exactly()
     let n = env.new_trader(300.0).await;
     env.mint_collateral(&a.token, usd(100.0)).await;
     let market = env.market(BTC);
-    let cap = env.market_header(BTC).await.seat_capacity;
     let a_seat = env.seat_ix(&market, &a.key()).await;
     assert_eq!(a_seat, 0);
     let before = untouched(&mut env, &[&a, &n]).await;
@@ -463,34 +472,45 @@ async fn deposit_naming_a_taken_seat_fails_and_a_free_index_is_claimed_exactly()
     assert_eq!(untouched(&mut env, &[&a, &n]).await, before);
     assert!(env.seat(BTC, &n.key()).await.is_none());
 
-    // A free index further on: exactly that seat is claimed, those before
-    // it stay free.
-    assert!(cap > 5);
-    let d = ix::deposit(&n.key(), &market, 5, &n.token, usd(100.0));
+    // The table holds no free seat: a new seat is claimed exactly at its
+    // end (index seat_count), and the account grows by one seat, whose
+    // rent the claimer pays. An index further on is refused.
+    let h = env.market_header(BTC).await;
+    let end = h.seat_count;
+    assert_eq!((h.seats_used, end), (1, 1));
+    let d = ix::deposit(&n.key(), &market, end + 1, &n.token, usd(100.0));
+    env.send_tx_expect_error(&[d], &[&n.kp], code(E::WrongSeatIndex))
+        .await;
+    assert_eq!(untouched(&mut env, &[&a, &n]).await, before);
+    let len = env.raw_account(&market).await.data.len();
+    let lamports_before = env.raw_account(&n.key()).await.lamports;
+    let d = ix::deposit(&n.key(), &market, end, &n.token, usd(100.0));
     env.send(&[d], &[&n.kp]).await;
-    assert_eq!(env.seat_ix(&market, &n.key()).await, 5);
-    let s = seat_at(&mut env, 5).await;
+    assert_eq!(env.seat_ix(&market, &n.key()).await, end);
+    let s = seat_at(&mut env, end).await;
     assert_eq!((s.owner, s.collateral), (n.key(), usd(100.0) as i64));
-    for i in 1..5 {
-        assert!(seat_at(&mut env, i).await.is_free(), "seat {i}");
-    }
+    let acct = env.raw_account(&market).await;
+    assert_eq!(acct.data.len(), len + 128);
+    assert_eq!(
+        acct.lamports,
+        env.chain.rent_exempt(acct.data.len()).await,
+        "the account stays exactly rent-exempt"
+    );
+    let rent = env.chain.rent_exempt(len + 128).await - env.chain.rent_exempt(len).await;
+    assert_eq!(rent, 128 * 6_960);
+    assert_eq!(
+        lamports_before - env.raw_account(&n.key()).await.lamports,
+        rent,
+        "the claimer paid the seat's rent (the chain's payer the fee)"
+    );
     assert_eq!(env.market_header(BTC).await.seats_used, 2);
 
     // a, which has a seat, naming n's: taken as well.
     let before = untouched(&mut env, &[&a, &n]).await;
-    let d = ix::deposit(&a.key(), &market, 5, &a.token, usd(100.0));
+    let d = ix::deposit(&a.key(), &market, end, &a.token, usd(100.0));
     env.send_tx_expect_error(&[d], &[&a.kp], code(E::SeatTaken))
         .await;
     assert_eq!(untouched(&mut env, &[&a, &n]).await, before);
-
-    // The last index of the table is a seat like any other.
-    let d = ix::deposit(&n.key(), &market, cap - 1, &n.token, usd(100.0));
-    env.send(&[d], &[&n.kp]).await;
-    let last = seat_at(&mut env, cap - 1).await;
-    assert_eq!((last.owner, last.collateral), (n.key(), usd(100.0) as i64));
-    // n's own seat at 5 is where the client finds it (the first).
-    assert_eq!(env.seat_ix(&market, &n.key()).await, 5);
-    assert_eq!(seat_at(&mut env, 5).await.collateral, usd(100.0) as i64);
 }
 
 #[tokio::test]
@@ -504,12 +524,8 @@ async fn one_wallet_may_hold_two_isolated_seats() {
         &[&t.kp],
     )
     .await;
-    // The first free seat after the wallet's own.
-    let j = env
-        .with_market(&market, |m| {
-            m.seats.iter().position(|s| s.is_free()).expect("free") as u32
-        })
-        .await;
+    // A second seat: the next one at the end of the table.
+    let j = env.market_header(BTC).await.seat_count;
     assert_ne!(i, j);
     env.send(
         &[ix::deposit(&t.key(), &market, j, &t.token, usd(2_000.0))],
@@ -547,7 +563,8 @@ async fn one_wallet_may_hold_two_isolated_seats() {
     assert_eq!(env.book(BTC).await.0.len(), 1);
     assert_eq!(env.book(BTC).await.0[0].seat, j);
 
-    // i emptied and released; j keeps its collateral and order.
+    // i emptied and released; j keeps its collateral and order, and,
+    // the last seat of the table, moves into i's index (swap-remove).
     let sj = seat_at(&mut env, j).await;
     env.send(
         &[ix::withdraw(&t.key(), &market, i, &t.token, usd(1_000.0))],
@@ -556,10 +573,12 @@ async fn one_wallet_may_hold_two_isolated_seats() {
     .await;
     env.send(&[ix::release_seat(&t.key(), &market, i)], &[&t.kp])
         .await;
-    assert!(seat_at(&mut env, i).await.is_free());
-    assert_eq!(seat_at(&mut env, j).await, sj);
-    assert_eq!(env.market_header(BTC).await.seats_used, 1);
-    assert_eq!(env.seat_ix(&market, &t.key()).await, j);
+    assert_eq!((i, j), (0, 1));
+    assert_eq!(seat_at(&mut env, i).await, sj);
+    let h = env.market_header(BTC).await;
+    assert_eq!((h.seats_used, h.seat_count), (1, 1));
+    assert_eq!(env.seat_ix(&market, &t.key()).await, i);
+    assert_eq!(env.book(BTC).await.0[0].seat, i);
     assert_eq!(env.token_balance(&t.token).await, usd(1_500.0));
 }
 
@@ -584,7 +603,7 @@ async fn liquidate_naming_a_wrong_keeper_seat_fails_wrong_seat_index() {
     let short_seat = env.seat_ix(&market, &short.key()).await;
     let keeper_seat = env.seat_ix(&market, &keeper.key()).await;
     let free_seat = env.deposit_seat_ix(&market, &Pubkey::new_unique()).await;
-    let cap = env.market_header(BTC).await.seat_capacity;
+    let cap = env.market_header(BTC).await.seat_count;
     let before = untouched(&mut env, &[&long, &short, &keeper]).await;
 
     // The trader's own seat, another trader's, a free one, and indices past

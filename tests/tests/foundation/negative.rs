@@ -60,7 +60,7 @@ fn create_market_ix(env: &TestEnv, market: &Pubkey) -> Instruction {
     let spec = &env.cfg.markets[0];
     let args = CreateMarketArgs {
         name: *b"NEG-PERP\0\0\0\0\0\0\0\0",
-        seat_capacity: spec.seat_capacity,
+        max_seats: spec.max_seats,
         book_capacity: spec.book_capacity,
         config: spec.market_config().expect("market config"),
     };
@@ -71,7 +71,7 @@ fn create_market_ix(env: &TestEnv, market: &Pubkey) -> Instruction {
 async fn create_market_over_a_foreign_or_initialized_account() {
     let mut env = TestEnv::new().await;
     let spec = env.cfg.markets[0].clone();
-    let size = Market::account_size(spec.seat_capacity, spec.book_capacity);
+    let size = Market::account_size(0, spec.book_capacity);
     let lamports = env.chain.rent_exempt(size).await;
     let num_markets = env.exchange().await.num_markets;
 

@@ -46,7 +46,7 @@ fn market(name: &str, min_feeds: u8, feeds: &str) -> String {
         r#"
 [[markets]]
 name = "{name}"
-seat_capacity = 16
+max_seats = 16
 book_capacity = 8
 tick_size_usd = 0.1
 base_lots_per_unit = 10000
@@ -548,18 +548,13 @@ async fn create_market_checks_feed_kinds_and_ids() {
         let mut config = base;
         edit(&mut config.oracle);
         let market = Keypair::new();
-        let size = Market::account_size(spec.seat_capacity, spec.book_capacity);
+        let size = Market::account_size(0, spec.book_capacity);
         let lamports = env.chain.rent_exempt(size).await;
-        let create = ix::create_market_account(
-            &env.admin(),
-            &market.pubkey(),
-            lamports,
-            spec.seat_capacity,
-            spec.book_capacity,
-        );
+        let create =
+            ix::create_market_account(&env.admin(), &market.pubkey(), lamports, spec.book_capacity);
         let args = CreateMarketArgs {
             name: *b"BAD-FEED-PERP\0\0\0",
-            seat_capacity: spec.seat_capacity,
+            max_seats: spec.max_seats,
             book_capacity: spec.book_capacity,
             config,
         };

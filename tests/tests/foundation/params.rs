@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use bulwark::instructions::CreateMarketArgs;
-use bulwark::state::{pause, MarketConfig, MarketStatus, ParamKey, PendingChange};
+use bulwark::state::{pause, MarketConfig, MarketStatus, ParamKey, PendingChange, WaterfallMode};
 use bulwark_app::ix;
 use bulwark_tests::{code, BulwarkError as E, TestEnv, BTC, ETH, TIMELOCK_SECS};
 use solana_instruction::Instruction;
@@ -21,29 +21,23 @@ async fn create_market_ixs(
     env: &mut TestEnv,
     admin: &Pubkey,
     market: &Keypair,
-    seat_capacity: u32,
+    max_seats: u32,
     config: MarketConfig,
 ) -> Vec<Instruction> {
     let book_capacity = 4;
-    let size = bulwark::state::Market::account_size(seat_capacity, book_capacity);
+    let size = bulwark::state::Market::account_size(0, book_capacity);
     let lamports = env.chain.rent_exempt(size).await;
     let mut name = [0u8; 16];
     name[..8].copy_from_slice(b"SOL-PERP");
     vec![
-        ix::create_market_account(
-            admin,
-            &market.pubkey(),
-            lamports,
-            seat_capacity,
-            book_capacity,
-        ),
+        ix::create_market_account(admin, &market.pubkey(), lamports, book_capacity),
         ix::create_market(
             admin,
             &market.pubkey(),
             &env.mint(),
             CreateMarketArgs {
                 name,
-                seat_capacity,
+                max_seats,
                 book_capacity,
                 config,
             },
@@ -123,23 +117,34 @@ async fn create_market_outside_bounds_is_rejected() {
     env.send_tx_expect_error(&ixs, &[&kp3], code(E::CapacityOutOfBounds))
         .await;
 
-    // An account sized for other capacities than the arguments say.
+    // Socialized mode haircuts the whole table in one transaction: a
+    // socialized market may not grow past ADL_ONE_TX_SEATS (4,096).
+    let kp6 = Keypair::new();
+    let mut cfg = btc_config(&env);
+    cfg.waterfall_mode = WaterfallMode::Socialized as u8;
+    let ixs = create_market_ixs(&mut env, &admin, &kp6, 4_097, cfg).await;
+    env.send_tx_expect_error(&ixs, &[&kp6], code(E::CapacityOutOfBounds))
+        .await;
+
+    // An account sized for another book than the arguments say, or with
+    // seats already (a new market has none).
     let kp5 = Keypair::new();
     let cfg = btc_config(&env);
     let mut ixs = create_market_ixs(&mut env, &admin, &kp5, 8, cfg).await;
-    ixs[0] = ix::create_market_account(
-        &admin,
-        &kp5.pubkey(),
-        env.chain
-            .rent_exempt(bulwark::state::Market::account_size(16, 4))
-            .await,
-        16,
-        4,
-    );
-    env.send_tx_expect_error(&ixs, &[&kp5], code(E::WrongMarketSize))
-        .await;
+    for size in [
+        bulwark::state::Market::account_size(0, 8),
+        bulwark::state::Market::account_size(1, 4),
+    ] {
+        let mut create =
+            ix::create_market_account(&admin, &kp5.pubkey(), env.chain.rent_exempt(size).await, 4);
+        // The system program's CreateAccount data: [u32 tag][u64 lamports][u64 space][owner].
+        create.data[12..20].copy_from_slice(&(size as u64).to_le_bytes());
+        ixs[0] = create;
+        env.send_tx_expect_error(&ixs, &[&kp5], code(E::WrongMarketSize))
+            .await;
+    }
 
-    for k in [&kp, &kp2, &kp3, &kp5] {
+    for k in [&kp, &kp2, &kp3, &kp5, &kp6] {
         assert!(env.chain.account(&k.pubkey()).await.is_none());
     }
     assert_eq!(env.exchange().await.num_markets, before);

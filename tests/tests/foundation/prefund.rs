@@ -233,18 +233,13 @@ async fn market_vault_on_a_prefunded_address() {
         let vault = ix::market_vault_pda(&market.pubkey());
         send_lamports(&mut env.chain, &vault, prefund).await;
 
-        let size = Market::account_size(spec.seat_capacity, spec.book_capacity);
+        let size = Market::account_size(0, spec.book_capacity);
         let lamports = env.chain.rent_exempt(size).await;
-        let create = ix::create_market_account(
-            &admin,
-            &market.pubkey(),
-            lamports,
-            spec.seat_capacity,
-            spec.book_capacity,
-        );
+        let create =
+            ix::create_market_account(&admin, &market.pubkey(), lamports, spec.book_capacity);
         let args = bulwark::instructions::CreateMarketArgs {
             name: spec.name_bytes(),
-            seat_capacity: spec.seat_capacity,
+            max_seats: spec.max_seats,
             book_capacity: spec.book_capacity,
             config: spec.market_config().expect("market config"),
         };

@@ -16,7 +16,7 @@ use bulwark_tests::{ioc, limit, TestEnv, Trader};
 
 async fn seventeen_shorts() -> (TestEnv, Trader, Vec<Trader>) {
     let cfg = MarketToml {
-        seat_capacity: 24,
+        max_seats: 24,
         book_capacity: 32,
         ..MarketToml::base()
     };

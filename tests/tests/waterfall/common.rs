@@ -41,7 +41,7 @@ pub struct MarketToml {
     pub partial_tier: u8,
     pub mode: &'static str,
     pub max_order_lots: u64,
-    pub seat_capacity: u32,
+    pub max_seats: u32,
     pub book_capacity: u32,
 }
 
@@ -67,7 +67,7 @@ impl MarketToml {
             partial_tier: 2,
             mode: "adl",
             max_order_lots: 1_000_000,
-            seat_capacity: 16,
+            max_seats: 16,
             book_capacity: 16,
         }
     }
@@ -88,7 +88,7 @@ pyth_program = "FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH"
 
 [[markets]]
 name = "{MKT}"
-seat_capacity = {seats}
+max_seats = {seats}
 book_capacity = {book}
 tick_size_usd = {tick}
 base_lots_per_unit = {lpu}
@@ -118,7 +118,7 @@ max_conf_bps = 100
 max_deviation_bps = 200
 feeds = [{{ name = "wf-feed", initial_price_usd = {price}, conf_usd = {conf} }}]
 "#,
-            seats = self.seat_capacity,
+            seats = self.max_seats,
             book = self.book_capacity,
             tick = self.tick_usd,
             lpu = self.lots_per_unit,

@@ -20,7 +20,7 @@ use bulwark_tests::{anchor_code, code, limit, BulwarkError as E, TestEnv};
 /// minimums (USD) written out.
 async fn env_with(seats: u32, book: u32, min_seat_usd: f64, min_order_usd: f64) -> TestEnv {
     let toml = MarketToml {
-        seat_capacity: seats,
+        max_seats: seats,
         book_capacity: book,
         ..MarketToml::base()
     }
@@ -72,7 +72,12 @@ async fn seat_squat_is_refused_and_dust_seats_are_evicted() {
         env.send_tx_expect_error(&[dep], &[&newcomer.kp], code(E::SeatTaken))
             .await;
     }
+    // Nor can the table grow past its max_seats (4), nor an index skip
+    // its end.
     let past = ix::deposit(&newcomer.key(), &market, 4, &newcomer.token, usd(10.0));
+    env.send_tx_expect_error(&[past], &[&newcomer.kp], code(E::SeatTableAtMax))
+        .await;
+    let past = ix::deposit(&newcomer.key(), &market, 5, &newcomer.token, usd(10.0));
     env.send_tx_expect_error(&[past], &[&newcomer.kp], code(E::WrongSeatIndex))
         .await;
     assert_eq!(env.market_header(MKT).await.seats_used, 4);
@@ -82,13 +87,6 @@ async fn seat_squat_is_refused_and_dust_seats_are_evicted() {
     let s0 = &squatters[0];
     let s0_seat = env.seat_ix(&market, &s0.key()).await;
     assert_eq!(s0_seat, 0);
-    let dep = ix::deposit(
-        &newcomer.key(),
-        &market,
-        s0_seat,
-        &newcomer.token,
-        usd(10.0),
-    );
     let wrong_owner = ix::evict_seat(&by.key(), &market, &s0.key(), s0_seat, &by.token);
     env.send_tx_expect_error(
         &[wrong_owner],
@@ -102,30 +100,36 @@ async fn seat_squat_is_refused_and_dust_seats_are_evicted() {
     env.send_tx_expect_error(&[wrong_mint], &[&by.kp], code(E::WrongMint))
         .await;
     let vault0 = env.vault_balance(MKT).await;
+    let sol0 = env.raw_account(&s0.key()).await.lamports;
     let evict = ix::evict_seat(&by.key(), &market, &s0.key(), s0_seat, &s0.token);
     env.send(&[evict], &[&by.kp]).await;
-    // Exactly the 1 atom back: the squatter ends with all 10 USD.
+    // Exactly the 1 atom back: the squatter ends with all 10 USD, and the
+    // seat's rent (128 bytes) goes back to its wallet.
     assert_eq!(env.token_balance(&s0.token).await, usd(10.0));
     assert_eq!(env.vault_balance(MKT).await, vault0 - 1);
+    assert_eq!(
+        env.raw_account(&s0.key()).await.lamports - sol0,
+        128 * 6_960
+    );
     assert!(env.seat(MKT, &s0.key()).await.is_none());
-    assert_eq!(env.market_header(MKT).await.seats_used, 3);
-    // The newcomer gets the freed seat.
+    let h = env.market_header(MKT).await;
+    assert_eq!((h.seats_used, h.seat_count), (3, 3));
+    // The last squatter moved into the freed index (swap-remove).
+    assert_eq!(env.seat_ix(&market, &squatters[3].key()).await, s0_seat);
+    // The newcomer gets a seat: the one the table grows by again.
+    let free = env.deposit_seat_ix(&market, &newcomer.key()).await;
+    assert_eq!(free, 3);
+    let dep = ix::deposit(&newcomer.key(), &market, free, &newcomer.token, usd(10.0));
     env.send(&[dep], &[&newcomer.kp]).await;
     assert_eq!(
         env.seat_collateral(MKT, &newcomer.key()).await,
         usd(10.0) as i64
     );
-    assert_eq!(env.seat_ix(&market, &newcomer.key()).await, s0_seat);
+    assert_eq!(env.seat_ix(&market, &newcomer.key()).await, free);
     // A seat at the minimum is not evictable; nor is a seat named for an
-    // owner that no longer holds it (s0's old index, now the newcomer's):
+    // owner that no longer holds it (s0's old index, now squatter 3's):
     // refused, and nothing changes.
-    let at_min = ix::evict_seat(
-        &by.key(),
-        &market,
-        &newcomer.key(),
-        s0_seat,
-        &newcomer.token,
-    );
+    let at_min = ix::evict_seat(&by.key(), &market, &newcomer.key(), free, &newcomer.token);
     env.send_tx_expect_error(&[at_min], &[&by.kp], code(E::SeatNotEvictable))
         .await;
     let before = env.chain.account_data(&market).await;

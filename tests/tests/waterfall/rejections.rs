@@ -53,15 +53,8 @@ async fn liquidate_and_takeover_refusals() {
     // A keeper cannot name itself (checked before health), whether it
     // names its own seat for the fee, no seat at all, or a second seat of
     // its own wallet.
-    let k_second = {
-        let data = env.chain.account_data(&market).await;
-        let buf = bulwark::engine::sandbox::MarketBuf::from_account_data(&data);
-        buf.view_ref()
-            .seats
-            .iter()
-            .position(|s| s.is_free())
-            .unwrap() as u32
-    };
+    // (A second seat is claimed at the end of the table.)
+    let k_second = env.market_header(MKT).await.seat_count;
     env.mint_collateral(&k.token, usd(50.0)).await;
     env.send(
         &[ix::deposit(&kk, &market, k_second, &k.token, usd(50.0))],
@@ -91,7 +84,7 @@ async fn liquidate_and_takeover_refusals() {
     env.send_tx_expect_error(&[no_seat], &[&nobody], code(E::NotLiquidatable))
         .await;
     let before = env.chain.account_data(&market).await;
-    let capacity = env.market_header(MKT).await.seat_capacity;
+    let capacity = env.market_header(MKT).await.seat_count;
     for keeper_seat in [k_seat, a_seat, b_seat] {
         let no_seat = ix::takeover(&nobody.pubkey(), &market, &ak, a_seat, keeper_seat);
         env.send_tx_expect_error(&[no_seat], &[&nobody], code(E::WrongSeatIndex))

@@ -38,7 +38,7 @@ async fn liquidatable_long(sim: &mut Sim, mm: usize) -> Result<usize, String> {
 /// then an old dust seat (withdrawn to one atom) is evicted by a stranger
 /// and a newcomer takes its place.
 pub(super) async fn seat_squat(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<Verdict, String> {
-    fresh(sim, cfg, |m| m.seat_capacity = SQUAT_SEATS).await?;
+    fresh(sim, cfg, |m| m.max_seats = SQUAT_SEATS).await?;
     let market = sim.market();
     let mut refused = Vec::new();
     for _ in 0..SQUAT_SEATS {

@@ -147,8 +147,38 @@ pub fn top_ranked(
     let st = &m.header.state;
     let mut top = Top::new();
     match side {
-        0 => scan::<false>(&mut top, cfg, st, m.seats, exclude, mark)?,
-        1 => scan::<true>(&mut top, cfg, st, m.seats, exclude, mark)?,
+        0 => scan::<false>(&mut top, cfg, st, m.seats, 0, exclude, mark)?,
+        1 => scan::<true>(&mut top, cfg, st, m.seats, 0, exclude, mark)?,
+        _ => {}
+    }
+    Ok((top.top, top.n))
+}
+
+/// One step of the ranking round (`adl_round`): the `ADL_BATCH` best of
+/// `kept` (the best seats of the earlier steps, all below `range`) and of
+/// the seats in `range`, holding a position on `side`, best first. The
+/// ranking is a total order (score, notional, lower index), so splitting
+/// the table into ranges, scanned in index order, gives what
+/// [`top_ranked`] gives over the whole table.
+pub fn top_ranked_from(
+    m: &MarketMut,
+    side: usize,
+    range: core::ops::Range<usize>,
+    mark: u64,
+    kept: &[usize],
+) -> Result<([(usize, RankInputs); ADL_BATCH], usize)> {
+    let cfg = &m.header.config;
+    let st = &m.header.state;
+    let mut top = Top::new();
+    for &i in kept.iter().take(ADL_BATCH) {
+        let r = rank_inputs(cfg, st, &m.seats[i], mark)?;
+        top.insert(i, r);
+    }
+    let base = range.start;
+    let seats = &m.seats[range];
+    match side {
+        0 => scan::<false>(&mut top, cfg, st, seats, base, usize::MAX, mark)?,
+        1 => scan::<true>(&mut top, cfg, st, seats, base, usize::MAX, mark)?,
         _ => {}
     }
     Ok((top.top, top.n))
@@ -287,13 +317,15 @@ pub(crate) fn owed_fast(s: &Seat, base: i64, abs: u64, funding: i128, loss: i128
     }
 }
 
-/// One pass over the seats of side `SHORT` (false: longs).
+/// One pass over the seats of side `SHORT` (false: longs); `seats` starts
+/// at table index `offset`, and `exclude` is a table index.
 #[inline(always)]
 fn scan<const SHORT: bool>(
     top: &mut Top,
     cfg: &MarketConfig,
     st: &MarketState,
     seats: &[Seat],
+    offset: usize,
     exclude: usize,
     mark: u64,
 ) -> Result<()> {
@@ -304,7 +336,9 @@ fn scan<const SHORT: bool>(
     let (funding_i, loss_i) = (funding.get(), loss.get());
     // |base| × mark < 2^61 exactly when |base| ≤ max_base.
     let max_base = (FAST_BOUND - 1).checked_div(mark).unwrap_or(u64::MAX);
-    let excluded: *const Seat = seats.get(exclude).map_or(core::ptr::null(), |s| s);
+    let excluded: *const Seat = seats
+        .get(exclude.wrapping_sub(offset))
+        .map_or(core::ptr::null(), |s| s);
     let (mut thr, mut thr_n) = top.thr64();
     for s in seats {
         let base = s.base_lots;
@@ -331,7 +365,7 @@ fn scan<const SHORT: bool>(
             owed_fast(s, base, abs, funding_i, loss_i)
         };
         let Some(owed) = owed.filter(|_| fast) else {
-            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            consider_general(top, cfg, st, s, offset + index_of(seats, s), mark)?;
             (thr, thr_n) = top.thr64();
             continue;
         };
@@ -361,7 +395,7 @@ fn scan<const SHORT: bool>(
         } else if pnl_num <= MAX_PPM_FACTOR {
             pnl_num.wrapping_mul(PPM) / entry
         } else {
-            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            consider_general(top, cfg, st, s, offset + index_of(seats, s), mark)?;
             (thr, thr_n) = top.thr64();
             continue;
         };
@@ -370,13 +404,13 @@ fn scan<const SHORT: bool>(
         } else if notional <= MAX_PPM_FACTOR {
             notional.wrapping_mul(PPM) / equity as u64
         } else {
-            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            consider_general(top, cfg, st, s, offset + index_of(seats, s), mark)?;
             (thr, thr_n) = top.thr64();
             continue;
         };
         // |score| = pnl × lev, taken here when below 2^63.
         if (pnl | lev) >> 31 != 0 && pnl != 0 && lev > i64::MAX as u64 / pnl {
-            consider_general(top, cfg, st, s, index_of(seats, s), mark)?;
+            consider_general(top, cfg, st, s, offset + index_of(seats, s), mark)?;
             (thr, thr_n) = top.thr64();
             continue;
         }
@@ -384,7 +418,7 @@ fn scan<const SHORT: bool>(
         let score = if upnl < 0 { mag.wrapping_neg() } else { mag };
         if score > thr || (score == thr && notional > thr_n) {
             top.insert(
-                index_of(seats, s),
+                offset + index_of(seats, s),
                 RankInputs {
                     upnl,
                     entry_cost,

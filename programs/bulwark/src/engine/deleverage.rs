@@ -219,7 +219,12 @@ pub fn haircut_profits(
     Ok((charged, count, pool64))
 }
 
-/// Closes bankrupt seat `target`. `cover_available` is the insurance fund's
+/// Seats up to which `auto_deleverage` ranks the whole table in one
+/// transaction; a larger table uses the ranking round (`adl_round`).
+pub const ADL_ONE_TX_SEATS: usize = 4_096;
+
+/// Closes bankrupt seat `target` in one transaction (a table of at most
+/// `ADL_ONE_TX_SEATS` seats). `cover_available` is the insurance fund's
 /// balance (its rolling cap is applied here).
 pub fn auto_deleverage(
     m: &mut MarketMut,
@@ -228,29 +233,79 @@ pub fn auto_deleverage(
     now: i64,
     on_fill: &mut dyn FnMut(&AdlFill),
 ) -> Result<AdlOutcome> {
+    require!(
+        m.seats.len() <= ADL_ONE_TX_SEATS,
+        ErrorCode::AdlRoundRequired
+    );
     let cfg = m.header.config;
     trade::require_fresh_index(&cfg, &m.header.state, now)?;
-    settle_funding(&mut m.seats[target], &mut m.header.state)?;
-    let mark = margin::risk_price(&m.header.state);
-    let lpu = cfg.base_lots_per_unit;
-    let seat = m.seats[target];
-    require!(seat.base_lots != 0, ErrorCode::NothingToLiquidate);
-    let equity = margin::equity(&seat, &m.header.state, lpu, mark, true)?;
-    require!(equity <= 0, ErrorCode::NotBankrupt);
+    let (mark, equity) = bankrupt_equity(m, target)?;
     // The program, not the keeper, orders the bankrupt seats of a side.
     require!(
         first_bankrupt(m, target, mark)? == target,
         ErrorCode::AdlNotFirstBankrupt
     );
-    if seat.num_orders > 0 {
+    if let Some(e) = not_due(m, target, equity, cover_available, now)? {
+        return Err(error!(e));
+    }
+    let opposite = if m.seats[target].base_lots > 0 { 1 } else { 0 };
+    // Counterparties in rank order, from one pass over the seat table.
+    let (ranked, found) = top_ranked(m, opposite, target, mark)?;
+    close_ranked(
+        m,
+        target,
+        equity,
+        mark,
+        &ranked[..found],
+        found == ADL_BATCH,
+        cover_available,
+        now,
+        on_fill,
+    )
+}
+
+/// Settles the target's funding and returns (mark, equity at the mark):
+/// it must hold a position and be bankrupt (equity ≤ 0).
+pub fn bankrupt_equity(m: &mut MarketMut, target: usize) -> Result<(u64, i128)> {
+    settle_funding(&mut m.seats[target], &mut m.header.state)?;
+    let mark = margin::risk_price(&m.header.state);
+    let seat = &m.seats[target];
+    require!(seat.base_lots != 0, ErrorCode::NothingToLiquidate);
+    let equity = margin::equity(
+        seat,
+        &m.header.state,
+        m.header.config.base_lots_per_unit,
+        mark,
+        true,
+    )?;
+    require!(equity <= 0, ErrorCode::NotBankrupt);
+    Ok((mark, equity))
+}
+
+/// Why ADL may not close bankrupt seat `target` (equity `equity` ≤ 0) now,
+/// or None when it may: the insurance fund must be unable to pay for it
+/// (`cover::cover_exhausted`), and a seat with nothing to pay only where
+/// the book cannot take it at its bankruptcy price. Cancels the seat's
+/// resting orders first (a bankrupt seat's orders go, as in a liquidation).
+pub fn not_due(
+    m: &mut MarketMut,
+    target: usize,
+    equity: i128,
+    cover_available: u64,
+    now: i64,
+) -> Result<Option<ErrorCode>> {
+    let cfg = m.header.config;
+    let mark = margin::risk_price(&m.header.state);
+    if m.seats[target].num_orders > 0 {
         trade::cancel(m, target, trade::CancelWhich::All)?;
     }
+    let seat = m.seats[target];
     if equity == 0 {
         // Nothing to pay: ADL only where the book cannot take the position
         // at its bankruptcy price (the mark) — otherwise `liquidate` closes
         // it there, and no profitable trader is deleveraged for nothing.
-        let pb = super::liquidation::bankruptcy_price(&cfg, &m.header.state, &m.seats[target])?
-            .unwrap_or(mark);
+        let pb =
+            super::liquidation::bankruptcy_price(&cfg, &m.header.state, &seat)?.unwrap_or(mark);
         let close = trade::Taker {
             seat: target,
             side: if seat.base_lots > 0 {
@@ -264,16 +319,32 @@ pub fn auto_deleverage(
         };
         // (The same bounded walk a liquidation makes.)
         let max = super::liquidation::MAX_LIQUIDATION_MAKERS;
-        require!(
-            !trade::would_fill_within(m, &close, now, max)?,
-            ErrorCode::NotBankrupt
-        );
-    } else {
-        require!(
-            super::cover::cover_exhausted(m, target, cover_available, now)?,
-            ErrorCode::InsuranceMustCoverFirst
-        );
+        if trade::would_fill_within(m, &close, now, max)? {
+            return Ok(Some(ErrorCode::NotBankrupt));
+        }
+    } else if !super::cover::cover_exhausted(m, target, cover_available, now)? {
+        return Ok(Some(ErrorCode::InsuranceMustCoverFirst));
     }
+    Ok(None)
+}
+
+/// Closes bankrupt seat `target` (equity `equity` ≤ 0 at `mark`) against
+/// `ranked`, the opposite side's best-ranked seats, best first (`more`:
+/// the side may hold further seats beyond them), and places the deficit.
+#[allow(clippy::too_many_arguments)]
+pub fn close_ranked(
+    m: &mut MarketMut,
+    target: usize,
+    equity: i128,
+    mark: u64,
+    ranked: &[(usize, RankInputs)],
+    more: bool,
+    cover_available: u64,
+    now: i64,
+    on_fill: &mut dyn FnMut(&AdlFill),
+) -> Result<AdlOutcome> {
+    let cfg = m.header.config;
+    let seat = m.seats[target];
     let target_long = seat.base_lots > 0;
     let opposite = if target_long { 1 } else { 0 };
     let socialized_mode = WaterfallMode::try_from(cfg.waterfall_mode)? == WaterfallMode::Socialized;
@@ -286,9 +357,7 @@ pub fn auto_deleverage(
         lots: remaining,
         ..Default::default()
     };
-    // Counterparties in rank order, from one pass over the seat table.
-    let (ranked, found) = top_ranked(m, opposite, target, mark)?;
-    require!(found > 0, ErrorCode::NoAdlCounterparty);
+    require!(!ranked.is_empty(), ErrorCode::NoAdlCounterparty);
     if socialized_mode && deficit_before > 0 {
         // The fund pays what it can of the position it sees closed here;
         // once the ranking is fixed, the rest is taken from the opposite
@@ -310,7 +379,7 @@ pub fn auto_deleverage(
     }
     let mut taken: [(u32, u64, RankInputs); ADL_BATCH] = [(0, 0, RankInputs::default()); ADL_BATCH];
     let mut n = 0usize;
-    for &(cp, rank) in ranked.iter().take(found) {
+    for &(cp, rank) in ranked.iter() {
         if remaining == 0 {
             break;
         }
@@ -335,10 +404,7 @@ pub fn auto_deleverage(
         n += 1;
     }
     // Fewer than a full batch found and lots left: nobody else holds the side.
-    require!(
-        remaining == 0 || found == ADL_BATCH,
-        ErrorCode::NoAdlCounterparty
-    );
+    require!(remaining == 0 || more, ErrorCode::NoAdlCounterparty);
     out.counterparties = n as u32;
     out.lots = out.lots.safe_sub(remaining)?;
     let mut shares = [0u64; ADL_BATCH];
@@ -403,11 +469,28 @@ pub fn auto_deleverage(
 /// caps bind, so the order is the program's, not the keeper's.
 pub fn first_bankrupt(m: &MarketMut, target: usize, mark: u64) -> Result<usize> {
     let long = m.seats[target].base_lots > 0;
+    let n = m.seats.len();
+    let (_, best) = first_bankrupt_in(m, long, 0..n, mark, (0, usize::MAX))?;
+    Ok(if best == usize::MAX { target } else { best })
+}
+
+/// [`first_bankrupt`] over the seats `range` of the long (`long`) or short
+/// side, continuing from `best` = (deficit, index; `usize::MAX`: none) of
+/// the seats before `range`: the ranking round splits the table into
+/// ranges scanned in index order, and gets the same seat.
+pub fn first_bankrupt_in(
+    m: &MarketMut,
+    long: bool,
+    range: core::ops::Range<usize>,
+    mark: u64,
+    best: (u128, usize),
+) -> Result<(u128, usize)> {
     let cfg = &m.header.config;
     let st = &m.header.state;
     let scan = SideScan::new(cfg, st, if long { 0 } else { 1 }, mark);
-    let (mut best_d, mut best_i) = (0u128, usize::MAX);
-    for (i, s) in m.seats.iter().enumerate() {
+    let (mut best_d, mut best_i) = best;
+    let start = range.start;
+    for (k, s) in m.seats[range].iter().enumerate() {
         let b = s.base_lots;
         if (long && b <= 0) || (!long && b >= 0) {
             continue;
@@ -423,10 +506,10 @@ pub fn first_bankrupt(m: &MarketMut, target: usize, mark: u64) -> Result<usize> 
         }
         let d = e.unsigned_abs();
         if best_i == usize::MAX || d > best_d {
-            (best_d, best_i) = (d, i);
+            (best_d, best_i) = (d, start + k);
         }
     }
-    Ok(if best_i == usize::MAX { target } else { best_i })
+    Ok((best_d, best_i))
 }
 
 /// The insurance fund's part of a deficit of a position closed in this

@@ -2,6 +2,9 @@
 //! program, the keeper, the auditor and simulate all run these.
 
 pub mod adl;
+pub mod adl_round;
+#[cfg(test)]
+mod adl_round_tests;
 #[cfg(test)]
 mod adversarial_property;
 #[cfg(not(target_os = "solana"))]
@@ -24,6 +27,7 @@ pub mod position;
 mod property_tests;
 #[cfg(not(target_os = "solana"))]
 pub mod sandbox;
+pub mod seat_table;
 pub mod staking;
 pub mod trade;
 #[cfg(test)]

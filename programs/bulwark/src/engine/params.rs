@@ -377,6 +377,21 @@ pub fn insurance_change(f: &InsuranceFund, key: ParamKey, value: i64) -> Result<
     Ok(key.needs_timelock(old, value))
 }
 
+/// Socialized mode haircuts the opposite side's profit in one pass over the
+/// seat table at close time (`deleverage::haircut_profits`), so it is only
+/// for markets whose table fits one transaction: at most
+/// `ADL_ONE_TX_SEATS` seats. Larger markets use ADL, whose ranking spans
+/// transactions (`adl_round`).
+pub fn require_mode_fits_table(c: &MarketConfig, max_seats: u32) -> Result<()> {
+    if WaterfallMode::try_from(c.waterfall_mode)? == WaterfallMode::Socialized {
+        require!(
+            max_seats as usize <= super::deleverage::ADL_ONE_TX_SEATS,
+            ErrorCode::CapacityOutOfBounds
+        );
+    }
+    Ok(())
+}
+
 /// The market config after setting `key` to `value`, validated against the
 /// bounds, and whether the change must wait for the timelock.
 pub fn market_change(

@@ -11,8 +11,8 @@ pub struct MarketBuf {
 }
 
 impl MarketBuf {
-    pub fn new(config: MarketConfig, seat_capacity: u32, book_capacity: u32) -> Self {
-        let len = Market::account_size(seat_capacity, book_capacity);
+    pub fn new(config: MarketConfig, seat_count: u32, book_capacity: u32) -> Self {
+        let len = Market::account_size(seat_count, book_capacity);
         let mut b = Self {
             words: vec![0u64; len.div_ceil(8)],
             len,
@@ -21,7 +21,8 @@ impl MarketBuf {
         let header: &mut Market =
             bytemuck::from_bytes_mut(&mut b.bytes_mut()[8..8 + core::mem::size_of::<Market>()]);
         header.version = MARKET_VERSION;
-        header.seat_capacity = seat_capacity;
+        header.seat_count = seat_count;
+        header.max_seats = seat_count;
         header.book_capacity = book_capacity;
         header.config = config;
         header.state.next_order_id = 1;
@@ -49,6 +50,21 @@ impl MarketBuf {
 
     pub fn view(&mut self) -> MarketMut<'_> {
         MarketMut::from_bytes(self.bytes_mut()).expect("valid market buffer")
+    }
+
+    /// The view during an ADL ranking round (`MarketMut::from_bytes_in_round`).
+    pub fn view_in_round(&mut self) -> MarketMut<'_> {
+        MarketMut::from_bytes_in_round(self.bytes_mut()).expect("valid market buffer")
+    }
+
+    /// Resizes the account as the runtime does (new bytes zeroed).
+    pub fn resize(&mut self, len: usize) {
+        self.words.resize(len.div_ceil(8), 0);
+        let old = self.len;
+        self.len = len;
+        if len > old {
+            self.bytes_mut()[old..].fill(0);
+        }
     }
 
     pub fn view_ref(&self) -> MarketRef<'_> {

@@ -20,6 +20,7 @@ pub struct AdminMarket<'info> {
 pub fn set_market_status(ctx: Context<AdminMarket>, status: u8) -> Result<()> {
     let new = MarketStatus::try_from(status)?;
     let mut m = ctx.accounts.market.load_mut()?;
+    m.require_not_frozen()?;
     let old = m.status;
     m.status = new as u8;
     emit!(MarketStatusChanged {

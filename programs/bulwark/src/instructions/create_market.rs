@@ -8,7 +8,8 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 pub struct CreateMarketArgs {
     /// UTF-8, zero padded.
     pub name: [u8; 16],
-    pub seat_capacity: u32,
+    /// the most seats the table may grow to (it starts with none).
+    pub max_seats: u32,
     /// orders per side.
     pub book_capacity: u32,
     pub config: MarketConfig,
@@ -48,16 +49,17 @@ pub fn handler(ctx: Context<CreateMarket>, args: CreateMarketArgs) -> Result<()>
     let mut ex = ctx.accounts.exchange.load_mut()?;
     require!(!ex.is_paused(pause::NEW_MARKETS), ErrorCode::ExchangePaused);
     require!(
-        args.seat_capacity >= 2
-            && args.seat_capacity <= ex.bounds.max_seat_capacity
+        args.max_seats >= 2
+            && args.max_seats <= ex.bounds.max_seat_capacity
             && args.book_capacity >= 1
             && args.book_capacity <= ex.bounds.max_book_capacity,
         ErrorCode::CapacityOutOfBounds
     );
     validate_market_config(&args.config, &ex.bounds)?;
+    crate::engine::params::require_mode_fits_table(&args.config, args.max_seats)?;
     let info = ctx.accounts.market.to_account_info();
     require!(
-        info.data_len() == Market::account_size(args.seat_capacity, args.book_capacity),
+        info.data_len() == Market::account_size(0, args.book_capacity),
         ErrorCode::WrongMarketSize
     );
 
@@ -69,7 +71,8 @@ pub fn handler(ctx: Context<CreateMarket>, args: CreateMarketArgs) -> Result<()>
     m.exchange = ctx.accounts.exchange.key();
     m.vault = ctx.accounts.vault.key();
     m.name = args.name;
-    m.seat_capacity = args.seat_capacity;
+    m.seat_count = 0;
+    m.max_seats = args.max_seats;
     m.book_capacity = args.book_capacity;
     m.market_index = ex.num_markets;
     m.config = args.config;
@@ -85,7 +88,8 @@ pub fn handler(ctx: Context<CreateMarket>, args: CreateMarketArgs) -> Result<()>
         market: ctx.accounts.market.key(),
         market_index: m.market_index,
         name: m.name,
-        seat_capacity: m.seat_capacity,
+        max_seats: m.max_seats,
+        rent_lamports: info.lamports(),
         book_capacity: m.book_capacity,
     });
     Ok(())

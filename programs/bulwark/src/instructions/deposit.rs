@@ -1,4 +1,4 @@
-use crate::engine::collateral;
+use crate::engine::{collateral, seat_table};
 use crate::error::ErrorCode;
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -7,6 +7,8 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 /// Accounts shared by deposit and withdraw.
 #[derive(Accounts)]
 pub struct MoveCollateral<'info> {
+    /// Pays the rent of a seat its deposit adds to the table.
+    #[account(mut)]
     pub owner: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
@@ -27,6 +29,7 @@ pub struct MoveCollateral<'info> {
     )]
     pub owner_token: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
 }
 
 impl MoveCollateral<'_> {
@@ -88,6 +91,7 @@ pub fn handler(ctx: Context<MoveCollateral>, amount: u64, seat: u32) -> Result<(
         ErrorCode::ExchangePaused
     );
     let owner = ctx.accounts.owner.key();
+    let rent_paid = grow_if_claimed_at_end(&ctx, seat)?;
     let (seat, collateral_after) = {
         let info = ctx.accounts.market.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
@@ -108,6 +112,15 @@ pub fn handler(ctx: Context<MoveCollateral>, amount: u64, seat: u32) -> Result<(
         amount,
     )?;
     ctx.accounts.check_vault()?;
+    if let Some((rent_paid, seat_count)) = rent_paid {
+        emit!(SeatTableGrew {
+            market: ctx.accounts.market.key(),
+            owner,
+            seat: seat as u32,
+            rent_paid,
+            seat_count,
+        });
+    }
     emit!(CollateralDeposited {
         market: ctx.accounts.market.key(),
         owner,
@@ -116,4 +129,67 @@ pub fn handler(ctx: Context<MoveCollateral>, amount: u64, seat: u32) -> Result<(
         collateral: collateral_after,
     });
     Ok(())
+}
+
+/// A deposit naming index `seat_count` claims a new seat at the end of the
+/// table: the account grows by one seat, whose rent the owner pays
+/// (returned when the seat is released or evicted). Returns (lamports
+/// paid, seat count after) when it grew.
+fn grow_if_claimed_at_end(ctx: &Context<MoveCollateral>, seat: u32) -> Result<Option<(u64, u32)>> {
+    let info = ctx.accounts.market.to_account_info();
+    let new_len = {
+        let data = info.try_borrow_data()?;
+        let m = MarketRef::from_bytes(&data)?;
+        m.header.require_not_frozen()?;
+        if !seat_table::claim_grows(m.header, seat)? {
+            return Ok(None);
+        }
+        require!(
+            data.len() == m.header.current_size(),
+            ErrorCode::WrongMarketSize
+        );
+        seat_table::grown_len(m.header)
+    };
+    info.resize(new_len)?;
+    let due = seat_table::rent_due(&Rent::get()?, new_len, info.lamports());
+    if due > 0 {
+        anchor_lang::system_program::transfer(
+            CpiContext::new(
+                ctx.accounts.system_program.key(),
+                anchor_lang::system_program::Transfer {
+                    from: ctx.accounts.owner.to_account_info(),
+                    to: info.clone(),
+                },
+            ),
+            due,
+        )?;
+    }
+    let mut data = info.try_borrow_mut_data()?;
+    let index = seat_table::push_seat_slot(&mut data)?;
+    Ok(Some((due, index + 1)))
+}
+
+/// Swap-removes the freed seat `seat` from the table (`seat_table`),
+/// shrinks the account by one seat and refunds its rent to `payee` (the
+/// seat's owner). Returns (lamports refunded, the index the moved seat
+/// came from, if one moved).
+pub fn shrink_after_free<'info>(
+    market: &AccountInfo<'info>,
+    payee: &AccountInfo<'info>,
+    seat: usize,
+) -> Result<(u64, Option<(Pubkey, u32)>)> {
+    let (new_len, moved) = {
+        let mut data = market.try_borrow_mut_data()?;
+        let mut m = MarketMut::from_bytes(&mut data)?;
+        let from = seat_table::remove_seat(&mut m, seat)?;
+        let moved = from.map(|f| (m.seats[seat].owner, f));
+        (m.header.current_size(), moved)
+    };
+    market.resize(new_len)?;
+    let refund = seat_table::rent_refund(&Rent::get()?, new_len, market.lamports());
+    if refund > 0 {
+        market.sub_lamports(refund)?;
+        payee.add_lamports(refund)?;
+    }
+    Ok((refund, moved))
 }

@@ -8,7 +8,9 @@
 //! seat's owner — its associated token account or any other. An owner
 //! whose token account was closed can still be evicted: the caller creates
 //! the owner's associated token account first (anyone may, in the same
-//! transaction; the ATA program's `create_idempotent`).
+//! transaction; the ATA program's `create_idempotent`). The seat's rent
+//! goes back to the owner's wallet, and the last seat of the table moves
+//! into the freed index (`SeatMoved`).
 
 use super::deposit::MoveCollateral;
 use crate::engine::collateral;
@@ -39,6 +41,10 @@ pub struct EvictSeat<'info> {
             @ anchor_lang::error::ErrorCode::ConstraintTokenOwner,
     )]
     pub owner_token: Account<'info, TokenAccount>,
+    /// The seat owner's wallet: receives the seat's rent back.
+    /// CHECK: only lamports are added; its key must be `owner`.
+    #[account(mut, address = owner @ ErrorCode::WrongRentAccount)]
+    pub owner_wallet: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -63,12 +69,26 @@ pub fn handler(ctx: Context<EvictSeat>, owner: Pubkey, seat: u32) -> Result<()> 
         )?;
     }
     MoveCollateral::check_vault_of(&mut ctx.accounts.vault, &ctx.accounts.market)?;
+    let (rent_refund, moved) = super::deposit::shrink_after_free(
+        &ctx.accounts.market.to_account_info(),
+        &ctx.accounts.owner_wallet.to_account_info(),
+        seat,
+    )?;
+    if let Some((moved_owner, from)) = moved {
+        emit!(SeatMoved {
+            market: market_key,
+            owner: moved_owner,
+            from,
+            to: seat as u32,
+        });
+    }
     emit!(SeatEvicted {
         market: market_key,
         owner,
         seat: seat as u32,
         caller: ctx.accounts.caller.key(),
         returned: amount,
+        rent_refund,
     });
     Ok(())
 }

@@ -8,6 +8,7 @@ use anchor_lang::prelude::*;
 pub fn handler(ctx: Context<RefreshPrices>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
+    m.require_not_frozen()?;
     let cfg = m.config;
     let rate = mark::update_funding(&cfg, &mut m.state, now)?;
     emit!(FundingUpdated {

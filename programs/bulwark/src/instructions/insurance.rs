@@ -389,6 +389,7 @@ pub fn update_tightening(ctx: Context<UpdateTightening>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let fund = ctx.accounts.insurance.load()?;
     let mut m = ctx.accounts.market.load_mut()?;
+    m.require_not_frozen()?;
     // Coverage is measured at the mark: it must rest on a fresh index.
     crate::engine::trade::require_fresh_index(&m.config, &m.state, now)?;
     let (old, new, cov) = insurance::tightening(&m, &fund)?;

@@ -217,6 +217,7 @@ pub fn apply_key_change(ctx: Context<ChangeKey>) -> Result<()> {
                 .ok_or_else(|| error!(ErrorCode::MarketRequired))?;
             require_keys_eq!(loader.key(), p.target, ErrorCode::WrongMarket);
             let mut m = loader.load_mut()?;
+            m.require_not_frozen()?;
             let info = new_account()?;
             let (i, n) = (p.index as usize, m.config.oracle.num_feeds as usize);
             require!(i < n, ErrorCode::InvalidMarketConfig);

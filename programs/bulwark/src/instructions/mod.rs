@@ -1,6 +1,7 @@
 // Each module has its own `handler`; callers name them by module path.
 #![allow(ambiguous_glob_reexports)]
 
+pub mod adl_round;
 pub mod admin;
 pub mod cancel_order;
 pub mod create_market;
@@ -19,6 +20,7 @@ pub mod sweep_fees;
 pub mod waterfall;
 pub mod withdraw;
 
+pub use adl_round::*;
 pub use admin::*;
 pub use create_market::*;
 pub use deposit::*;

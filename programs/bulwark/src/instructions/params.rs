@@ -49,6 +49,7 @@ fn prepare(
         let m = market.ok_or_else(|| error!(ErrorCode::MarketRequired))?;
         let old = read_market_param(&m.config, key, index)?;
         let (next, loosens) = market_change(&m.config, &ex.bounds, key, index, value)?;
+        crate::engine::params::require_mode_fits_table(&next, m.max_seats)?;
         Ok((old, loosens, Next::Market(Box::new(next))))
     } else if key.is_insurance_key() {
         let f = fund.ok_or_else(|| error!(ErrorCode::InsuranceRequired))?;
@@ -94,6 +95,9 @@ pub fn set_param(ctx: Context<ChangeParam>, key: u16, index: u8, value: i64) -> 
         Some(m) => Some(m.load_mut()?),
         None => None,
     };
+    if let Some(m) = &market {
+        m.require_not_frozen()?;
+    }
     let mut fund = match &ctx.accounts.insurance {
         Some(f) => Some(f.load_mut()?),
         None => None,
@@ -196,6 +200,9 @@ pub fn apply_param_change(ctx: Context<ChangeParam>, slot: u8) -> Result<()> {
         Some(m) if key.is_market_key() => Some(m.load_mut()?),
         _ => None,
     };
+    if let Some(m) = &market {
+        m.require_not_frozen()?;
+    }
     let mut fund = match &ctx.accounts.insurance {
         Some(f) if key.is_insurance_key() => Some(f.load_mut()?),
         _ => None,

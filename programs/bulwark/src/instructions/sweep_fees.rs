@@ -36,6 +36,7 @@ pub fn handler(ctx: Context<SweepFees>) -> Result<()> {
     let market_key = ctx.accounts.market.key();
     let (fee_share, liquidation_fees, to_treasury) = {
         let mut m = ctx.accounts.market.load_mut()?;
+        m.require_not_frozen()?;
         let out = (
             m.state.unswept_insurance_fees,
             m.waterfall.unswept_liquidation_fees,

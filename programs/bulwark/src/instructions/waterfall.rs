@@ -215,7 +215,11 @@ pub fn cover_bankruptcy(ctx: Context<CoverBankruptcy>, trader: Pubkey, seat: u32
 
 /// Moves `amount` from the insurance vault to the market vault (PDA-signed)
 /// for a position closed in this step, with its ledger entry and events.
-fn pay_from_fund(ctx: &Context<CoverBankruptcy>, amount: u64, trader: Pubkey) -> Result<()> {
+pub(super) fn pay_from_fund(
+    ctx: &Context<CoverBankruptcy>,
+    amount: u64,
+    trader: Pubkey,
+) -> Result<()> {
     let clock = Clock::get()?;
     let market_key = ctx.accounts.market.key();
     let bump = ctx.accounts.insurance.load()?.bump;
@@ -260,7 +264,6 @@ fn pay_from_fund(ctx: &Context<CoverBankruptcy>, amount: u64, trader: Pubkey) ->
 /// accounts of `cover_bankruptcy`: the fund pays first for the lots closed.
 pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey, seat: u32) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let market_key = ctx.accounts.market.key();
     let fund_balance = ctx.accounts.insurance.load()?.balance;
     let info = ctx.accounts.market.to_account_info();
     let mut fills: Vec<(Pubkey, adl::AdlFill)> = Vec::new();
@@ -281,7 +284,21 @@ pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey, seat: u32)
         }
         (out, side, m.header.waterfall.total_unpaid_deficit)
     };
-    for (owner, f) in &fills {
+    emit_adl(&ctx, trader, &out, side, &fills, total_unpaid)
+}
+
+/// The events of an ADL close (one per counterparty, then the close, the
+/// socialized haircut and the unpaid deficit), and the fund's payment.
+pub(super) fn emit_adl(
+    ctx: &Context<CoverBankruptcy>,
+    trader: Pubkey,
+    out: &adl::AdlOutcome,
+    side: usize,
+    fills: &[(Pubkey, adl::AdlFill)],
+    total_unpaid: u64,
+) -> Result<()> {
+    let market_key = ctx.accounts.market.key();
+    for (owner, f) in fills {
         emit_cpi!(AdlFillEvent {
             market: market_key,
             bankrupt_trader: trader,
@@ -326,7 +343,7 @@ pub fn auto_deleverage(ctx: Context<CoverBankruptcy>, trader: Pubkey, seat: u32)
         });
     }
     if out.fund_paid > 0 {
-        pay_from_fund(&ctx, out.fund_paid, trader)?;
+        pay_from_fund(ctx, out.fund_paid, trader)?;
     }
     Ok(())
 }

@@ -73,8 +73,9 @@ pub mod limits {
     /// Shortest and longest timelock for loosening changes.
     pub const MIN_TIMELOCK_SECS: i64 = 60;
     pub const MAX_TIMELOCK_SECS: i64 = 30 * 24 * 3600;
-    /// Largest seat table and book side a market account may hold.
-    pub const MAX_SEAT_CAPACITY: u32 = 8_192;
+    /// Largest seat table (8.4 MB of seats, under the 10 MiB account limit
+    /// with the largest book) and book side a market account may hold.
+    pub const MAX_SEAT_CAPACITY: u32 = 65_536;
     pub const MAX_BOOK_CAPACITY: u32 = 1_024;
     /// Unstake cooldown: between one hour and 30 days.
     pub const MIN_UNSTAKE_COOLDOWN_SECS: i64 = 3_600;

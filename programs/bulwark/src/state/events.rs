@@ -21,8 +21,11 @@ pub struct MarketCreated {
     pub market: Pubkey,
     pub market_index: u32,
     pub name: [u8; 16],
-    pub seat_capacity: u32,
+    /// the most seats the table may grow to.
+    pub max_seats: u32,
     pub book_capacity: u32,
+    /// lamports; the account's rent at creation (no seats yet).
+    pub rent_lamports: u64,
 }
 
 #[event]
@@ -52,6 +55,31 @@ pub struct SeatReleased {
     pub market: Pubkey,
     pub owner: Pubkey,
     pub seat: u32,
+    /// lamports of the seat's rent returned to the owner.
+    pub rent_refund: u64,
+}
+
+/// The last seat of the table moved into a freed index (swap-remove on
+/// release or eviction); its resting orders now point at `to`. A client
+/// holding the old index gets `WrongSeatIndex` and re-reads the market.
+#[event]
+pub struct SeatMoved {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    pub from: u32,
+    pub to: u32,
+}
+
+/// A seat claimed at the end of the table: the account grew by one seat,
+/// whose rent the claimer paid.
+#[event]
+pub struct SeatTableGrew {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    pub seat: u32,
+    /// lamports paid for the seat's bytes (refunded on release).
+    pub rent_paid: u64,
+    pub seat_count: u32,
 }
 
 /// A dust seat freed by anyone (`evict_seat`); its collateral went back to
@@ -65,6 +93,8 @@ pub struct SeatEvicted {
     pub caller: Pubkey,
     /// quote atoms returned to the owner.
     pub returned: u64,
+    /// lamports of the seat's rent returned to the owner.
+    pub rent_refund: u64,
 }
 
 /// A resting order evicted from a full book side by a better one.
@@ -456,4 +486,51 @@ pub struct KeyChangeCancelled {
     pub target: Pubkey,
     pub index: u8,
     pub new_key: Pubkey,
+}
+
+/// An ADL ranking round opened (`adl_begin`): the market is frozen until
+/// it is executed or aborted.
+#[event]
+pub struct AdlRoundBegun {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    pub seat: u32,
+    /// 0 = long, 1 = short (the bankrupt side).
+    pub side: u8,
+    /// price units; the mark the round closes at.
+    pub mark: u64,
+    /// seats the round ranks.
+    pub seat_count: u32,
+    pub slot: u64,
+    pub round: u64,
+}
+
+/// Seats `[from, to)` ranked by `adl_scan`.
+#[event]
+pub struct AdlRoundScanned {
+    pub market: Pubkey,
+    pub round: u64,
+    pub from: u32,
+    pub to: u32,
+    /// counterparties kept so far.
+    pub kept: u32,
+    /// the most bankrupt seat of the side so far (u32::MAX: none).
+    pub first_bankrupt: u32,
+}
+
+/// A ranking round ended: executed (`closed`: the close's `AdlEvent`
+/// follows), not due any more (`closed` false), or aborted.
+#[event]
+pub struct AdlRoundEnded {
+    pub market: Pubkey,
+    pub round: u64,
+    /// the side's most bankrupt seat, closed if `closed`.
+    pub seat: u32,
+    pub trader: Pubkey,
+    /// the seat is not the one named at begin (a more bankrupt one).
+    pub switched: bool,
+    pub closed: bool,
+    pub aborted: bool,
+    /// the error code's number when ADL was no longer due, else 0.
+    pub not_due_code: u32,
 }

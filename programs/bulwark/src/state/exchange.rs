@@ -208,7 +208,7 @@ pub fn default_bounds() -> ParamBounds {
         max_funding_cap_ppm: 5_000,
         min_insurance_fee_share_ppm: (PPM / 5) as u32,
         min_funding_interval_secs: 60,
-        max_seat_capacity: 8_192,
+        max_seat_capacity: 65_536,
         max_book_capacity: 1_024,
     }
 }

@@ -1,8 +1,10 @@
-//! The market account: header (config + live state), then the seat table,
-//! then the bids and the asks, all in one client-created zero-copy account.
+//! The market account: header (config + live state), then the bids and the
+//! asks, then the seat table, all in one client-created zero-copy account.
+//! The seat table is last: it grows by one seat when a seat is claimed at
+//! its end and shrinks by one when a seat is released (swap-remove).
 //!
 //! Layout of the account data:
-//! `[8 discriminator][Market][Seat; seat_capacity][Order; book_capacity][Order; book_capacity]`
+//! `[8 discriminator][Market][Order; book_capacity][Order; book_capacity][Seat; seat_count]`
 
 use super::{Order, Seat};
 use crate::error::ErrorCode;
@@ -334,7 +336,53 @@ impl Default for WaterfallState {
     }
 }
 
-/// Market header. The seats and the book follow it in the same account.
+/// Counterparties an ADL close takes at most (`engine::adl::ADL_BATCH`).
+pub const ADL_ROUND_TOP: usize = 16;
+
+/// A ranking round: ADL over a seat table too large for one transaction
+/// (`engine::adl_round`). While `active` is 1 the market's positions and
+/// equities are frozen: only cancels and the round's own instructions run.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct AdlRound {
+    /// 1 while a round is open.
+    pub active: u8,
+    /// side of the bankrupt target: 0 long, 1 short.
+    pub target_side: u8,
+    pub padding: [u8; 2],
+    /// counterparties held in `top`.
+    pub top_len: u32,
+    /// seat index named at `adl_begin`.
+    pub target: u32,
+    /// next seat index to rank; the scan is done at `cursor == seat_count`.
+    pub cursor: u32,
+    /// the most bankrupt seat of the target's side ranked so far
+    /// (`u32::MAX`: none yet).
+    pub first_bankrupt: u32,
+    /// `seat_count` at begin (the table cannot change during a round).
+    pub seat_count: u32,
+    /// owner of `target` at begin.
+    pub target_owner: Pubkey,
+    /// quote atoms; the deficit (−equity) of `first_bankrupt`.
+    pub first_deficit: PodI128,
+    /// price units; the mark at begin, at which the round closes.
+    pub mark: u64,
+    /// slot of `adl_begin`.
+    pub started_slot: u64,
+    /// rounds begun ever.
+    pub rounds: u64,
+    /// the best-ranked counterparties so far, best first (seat indices).
+    pub top: [u32; ADL_ROUND_TOP],
+}
+const_assert_eq!(core::mem::size_of::<AdlRound>(), 160);
+
+impl Default for AdlRound {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+/// Market header. The book and the seats follow it in the same account.
 #[account(zero_copy)]
 #[derive(Debug)]
 pub struct Market {
@@ -347,29 +395,37 @@ pub struct Market {
     pub vault: Pubkey,
     /// UTF-8, zero padded ("BTC-PERP").
     pub name: [u8; 16],
-    /// seats in the table (fixed at creation).
-    pub seat_capacity: u32,
+    /// seats in the table now: the account holds exactly this many. It
+    /// grows by one when a seat is claimed at index `seat_count` and
+    /// shrinks by one when a seat is released or evicted.
+    pub seat_count: u32,
     /// orders per side (fixed at creation).
     pub book_capacity: u32,
-    /// seats with an owner.
+    /// seats with an owner (= `seat_count`: freed seats are swap-removed).
     pub seats_used: u32,
     /// resting bids / asks.
     pub num_bids: u32,
     pub num_asks: u32,
     /// index in the exchange (creation order).
     pub market_index: u32,
+    /// the most seats the table may grow to (fixed at creation).
+    pub max_seats: u32,
+    pub padding1: [u8; 4],
     pub config: MarketConfig,
     pub state: MarketState,
     pub waterfall: WaterfallState,
+    /// The multi-transaction ADL ranking round (`engine::adl_round`).
+    pub adl_round: AdlRound,
 }
 const_assert_eq!(
     core::mem::size_of::<Market>(),
     8 + 64
         + 16
-        + 24
+        + 32
         + core::mem::size_of::<MarketConfig>()
         + core::mem::size_of::<MarketState>()
         + core::mem::size_of::<WaterfallState>()
+        + core::mem::size_of::<AdlRound>()
 );
 const_assert_eq!(core::mem::size_of::<Market>() % 8, 0);
 
@@ -379,7 +435,7 @@ const_assert_eq!(core::mem::size_of::<Market>() % 8, 0);
 //   [0, 8)                      Anchor discriminator
 //   [MARKET_HEADER_OFFSET, ..)  `Market` (1,096 bytes)
 //   [BOOK_OFFSET, ..)           bids: book_capacity × Order (48 B), then asks
-//   [seats_offset(book), ..)    seats: seat_capacity × Seat (128 B), last
+//   [seats_offset(book), ..)    seats: seat_count × Seat (128 B), last
 //
 // The seat table comes last so that it can grow at the end of the account
 // (issue 12, docs/scale.md) without moving the book.
@@ -399,9 +455,20 @@ impl Market {
         MarketStatus::try_from(self.status)
     }
 
-    /// Account size for the given capacities.
-    pub fn account_size(seat_capacity: u32, book_capacity: u32) -> usize {
-        seats_offset(book_capacity) + seat_capacity as usize * core::mem::size_of::<Seat>()
+    /// Account size with `seat_count` seats and `book_capacity` orders a side.
+    pub fn account_size(seat_count: u32, book_capacity: u32) -> usize {
+        seats_offset(book_capacity) + seat_count as usize * core::mem::size_of::<Seat>()
+    }
+
+    /// The account size with the current seat table.
+    pub fn current_size(&self) -> usize {
+        Self::account_size(self.seat_count, self.book_capacity)
+    }
+
+    /// Fails with `AdlRoundActive` while a ranking round freezes the market.
+    pub fn require_not_frozen(&self) -> Result<()> {
+        require!(self.adl_round.active == 0, ErrorCode::AdlRoundActive);
+        Ok(())
     }
 
     pub fn name_str(&self) -> &str {
@@ -429,7 +496,7 @@ pub struct MarketRef<'a> {
 }
 
 fn split_sizes(data_len: usize, header: &Market) -> Result<(usize, usize)> {
-    let seat_bytes = header.seat_capacity as usize * core::mem::size_of::<Seat>();
+    let seat_bytes = header.seat_count as usize * core::mem::size_of::<Seat>();
     let side_bytes = header.book_capacity as usize * core::mem::size_of::<Order>();
     require!(
         data_len >= BOOK_OFFSET + 2 * side_bytes + seat_bytes,
@@ -439,8 +506,19 @@ fn split_sizes(data_len: usize, header: &Market) -> Result<(usize, usize)> {
 }
 
 impl<'a> MarketMut<'a> {
-    /// `data` is the whole account data, discriminator included.
+    /// `data` is the whole account data, discriminator included. Fails with
+    /// `AdlRoundActive` while an ADL ranking round freezes the market: an
+    /// instruction that writes the market is refused then unless it opens
+    /// the view with [`Self::from_bytes_in_round`] (cancels and the round's
+    /// own instructions).
     pub fn from_bytes(data: &'a mut [u8]) -> Result<Self> {
+        let m = Self::from_bytes_in_round(data)?;
+        m.header.require_not_frozen()?;
+        Ok(m)
+    }
+
+    /// The view whether or not a ranking round is open.
+    pub fn from_bytes_in_round(data: &'a mut [u8]) -> Result<Self> {
         require!(data.len() >= BOOK_OFFSET, ErrorCode::WrongMarketSize);
         require!(
             &data[..8] == Market::DISCRIMINATOR,
@@ -515,13 +593,19 @@ mod layout_tests {
         assert_eq!(core::mem::size_of::<Seat>(), 128);
         assert_eq!(core::mem::size_of::<Order>(), 48);
         assert_eq!(core::mem::size_of::<OracleConfig>(), 208);
-        assert_eq!(core::mem::size_of::<Market>(), 1_096);
+        assert_eq!(core::mem::size_of::<Market>(), 1_264);
+        assert_eq!(core::mem::size_of::<AdlRound>(), 160);
         assert_eq!(MARKET_HEADER_OFFSET, 8);
-        assert_eq!(BOOK_OFFSET, 1_104);
-        assert_eq!(seats_offset(256), 1_104 + 24_576);
+        assert_eq!(BOOK_OFFSET, 1_272);
+        assert_eq!(seats_offset(256), 1_272 + 24_576);
         assert_eq!(seats_offset(0), BOOK_OFFSET);
-        // Default capacities (migrations/localnet.toml): 1,024 seats, 256 orders per side.
-        assert_eq!(Market::account_size(1_024, 256), 156_752);
+        // A new market (migrations/localnet.toml: 256 orders per side) has
+        // no seats: 25,848 bytes; each seat claimed adds 128.
+        assert_eq!(Market::account_size(0, 256), 25_848);
+        assert_eq!(Market::account_size(1_024, 256), 156_920);
+        // The largest table, 65,536 seats, with the largest book (1,024 a
+        // side) stays under the 10 MiB account limit.
+        assert!(Market::account_size(65_536, 1_024) <= 10 * 1024 * 1024);
         assert_eq!(crate::state::Exchange::SPACE, 872);
         assert_eq!(crate::state::InsuranceFund::SPACE, 512);
     }
@@ -540,7 +624,7 @@ mod layout_order_tests {
         {
             let h: &mut Market =
                 bytemuck::from_bytes_mut(&mut data[MARKET_HEADER_OFFSET..BOOK_OFFSET]);
-            h.seat_capacity = seats;
+            h.seat_count = seats;
             h.book_capacity = book;
         }
         // Words aligned for the casts: copy into u64s.
