@@ -146,27 +146,33 @@ pub fn top_ranked(
     let cfg = &m.header.config;
     let st = &m.header.state;
     let mut top = Top::new();
+    let mut none = |_: usize, _: &Seat| Ok(());
     match side {
-        0 => scan::<false>(&mut top, cfg, st, m.seats, 0, exclude, mark)?,
-        1 => scan::<true>(&mut top, cfg, st, m.seats, 0, exclude, mark)?,
+        0 => scan::<false, _>(&mut top, cfg, st, m.seats, 0, exclude, mark, &mut none)?,
+        1 => scan::<true, _>(&mut top, cfg, st, m.seats, 0, exclude, mark, &mut none)?,
         _ => {}
     }
     Ok((top.top, top.n))
 }
 
-/// One step of the ranking round (`adl_round`): the `ADL_BATCH` best of
-/// `kept` (the best seats of the earlier steps, all below `range`) and of
-/// the seats in `range`, holding a position on `side`, best first. The
-/// ranking is a total order (score, notional, lower index), so splitting
-/// the table into ranges, scanned in index order, gives what
-/// [`top_ranked`] gives over the whole table.
-pub fn top_ranked_from(
+/// The ranked counterparties of a bankrupt position on the side opposite
+/// `side` (0 long, 1 short: the side that pays), and the most bankrupt seat
+/// of the bankrupt side, in ONE pass over `range`. `kept` are the best
+/// seats of earlier ranges (all below `range`), `best` the most bankrupt
+/// seat of earlier ranges ((deficit, index), index `usize::MAX` = none):
+/// splitting the table into ranges scanned in index order gives the
+/// whole table's result ([`top_ranked`] and
+/// [`super::deleverage::first_bankrupt`]).
+pub type Ranked = ([(usize, RankInputs); ADL_BATCH], usize);
+
+pub fn rank_range(
     m: &MarketMut,
     side: usize,
     range: core::ops::Range<usize>,
     mark: u64,
     kept: &[usize],
-) -> Result<([(usize, RankInputs); ADL_BATCH], usize)> {
+    best: (u128, usize),
+) -> Result<(Ranked, (u128, usize))> {
     let cfg = &m.header.config;
     let st = &m.header.state;
     let mut top = Top::new();
@@ -174,14 +180,17 @@ pub fn top_ranked_from(
         let r = rank_inputs(cfg, st, &m.seats[i], mark)?;
         top.insert(i, r);
     }
+    // The bankrupt side is the other one: longs when shorts pay.
+    let mut bankrupt = super::deleverage::BankruptScan::new(cfg, st, side == 1, mark, best);
+    let mut other = |i: usize, s: &Seat| bankrupt.consider(cfg, st, i, s);
     let base = range.start;
     let seats = &m.seats[range];
     match side {
-        0 => scan::<false>(&mut top, cfg, st, seats, base, usize::MAX, mark)?,
-        1 => scan::<true>(&mut top, cfg, st, seats, base, usize::MAX, mark)?,
+        0 => scan::<false, _>(&mut top, cfg, st, seats, base, usize::MAX, mark, &mut other)?,
+        1 => scan::<true, _>(&mut top, cfg, st, seats, base, usize::MAX, mark, &mut other)?,
         _ => {}
     }
-    Ok((top.top, top.n))
+    Ok(((top.top, top.n), bankrupt.best))
 }
 
 /// The best seats so far, best first, and the key a seat must beat to enter.
@@ -318,9 +327,11 @@ pub(crate) fn owed_fast(s: &Seat, base: i64, abs: u64, funding: i128, loss: i128
 }
 
 /// One pass over the seats of side `SHORT` (false: longs); `seats` starts
-/// at table index `offset`, and `exclude` is a table index.
+/// at table index `offset`, and `exclude` is a table index. Seats holding
+/// a position on the other side go to `other` (table index, seat).
 #[inline(always)]
-fn scan<const SHORT: bool>(
+#[allow(clippy::too_many_arguments)]
+fn scan<const SHORT: bool, F: FnMut(usize, &Seat) -> Result<()>>(
     top: &mut Top,
     cfg: &MarketConfig,
     st: &MarketState,
@@ -328,6 +339,7 @@ fn scan<const SHORT: bool>(
     offset: usize,
     exclude: usize,
     mark: u64,
+    other: &mut F,
 ) -> Result<()> {
     let lpu = cfg.base_lots_per_unit;
     let side = SHORT as usize;
@@ -342,7 +354,13 @@ fn scan<const SHORT: bool>(
     let (mut thr, mut thr_n) = top.thr64();
     for s in seats {
         let base = s.base_lots;
-        if (SHORT && base >= 0) || (!SHORT && base <= 0) || core::ptr::eq(s, excluded) {
+        if (SHORT && base >= 0) || (!SHORT && base <= 0) {
+            if base != 0 {
+                other(offset + index_of(seats, s), s)?;
+            }
+            continue;
+        }
+        if core::ptr::eq(s, excluded) {
             continue;
         }
         // The common case, exactly as `rank_inputs` computes it: settled
@@ -546,8 +564,52 @@ mod tests {
                 }
                 (w, g) => panic!("{what} side {side}: {w:?} against {g:?}"),
             }
+            if side < 2 {
+                check_fused(m, side, mark, what);
+            }
         }
         failed
+    }
+
+    /// The most bankrupt seat holding a position on the long (`long`) or
+    /// short side, by definition: equity from `margin::equity`, largest
+    /// deficit first, ties to the lower index.
+    fn reference_bankrupt(m: &MarketMut, long: bool, mark: u64) -> Result<(u128, usize)> {
+        let lpu = m.header.config.base_lots_per_unit;
+        let mut best = (0u128, usize::MAX);
+        for (i, s) in m.seats.iter().enumerate() {
+            if (long && s.base_lots > 0) || (!long && s.base_lots < 0) {
+                let e = super::super::margin::equity(s, &m.header.state, lpu, mark, true)?;
+                if e <= 0 && (best.1 == usize::MAX || e.unsigned_abs() > best.0) {
+                    best = (e.unsigned_abs(), i);
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    /// `rank_range` (one pass for both) over the whole table, and over it
+    /// split in two ranges carried over, is the ranking of `side` and the
+    /// most bankrupt seat of the other side by definition.
+    fn check_fused(m: &MarketMut, side: usize, mark: u64, what: &str) {
+        let n = m.seats.len();
+        let want = reference(m, side, usize::MAX, mark)
+            .and_then(|r| Ok((r, reference_bankrupt(m, side == 1, mark)?)));
+        for cut in [n, n / 2, 1.min(n)] {
+            let first = rank_range(m, side, 0..cut, mark, &[], (0, usize::MAX));
+            let got = first.and_then(|((t, k), best)| {
+                let kept: Vec<usize> = t[..k].iter().map(|x| x.0).collect();
+                rank_range(m, side, cut..n, mark, &kept, best)
+            });
+            match (&want, got) {
+                (Ok((w, b)), Ok(((t, k), best))) => {
+                    assert_eq!(&t[..k], &w[..], "{what} fused side {side} cut {cut}");
+                    assert_eq!(best, *b, "{what} bankrupt side {side} cut {cut}");
+                }
+                (Err(_), Err(_)) => {}
+                (w, g) => panic!("{what} fused side {side} cut {cut}: {w:?} against {g:?}"),
+            }
+        }
     }
 
     /// Values at the edges of the fast path's bounds and of `i64`.

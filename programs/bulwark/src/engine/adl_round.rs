@@ -22,8 +22,8 @@
 //! 4. `abort` (anyone): a round not executed within `ADL_ROUND_MAX_SLOTS`
 //!    of its begin ends with no close, so a round cannot freeze a market.
 
-use super::adl::{rank_inputs, top_ranked_from, AdlFill, RankInputs, ADL_BATCH};
-use super::deleverage::{self, bankrupt_equity, close_ranked, first_bankrupt_in, AdlOutcome};
+use super::adl::{rank_inputs, rank_range, AdlFill, RankInputs, ADL_BATCH};
+use super::deleverage::{self, bankrupt_equity, close_ranked, AdlOutcome};
 use super::trade;
 use crate::error::ErrorCode;
 use crate::math::{PodI128, SafeMath};
@@ -81,7 +81,6 @@ pub fn scan(m: &mut MarketMut, max_seats: u32) -> Result<core::ops::Range<usize>
     let to = n.min(from.saturating_add(max_seats as usize));
     let kept: [usize; ADL_ROUND_TOP] = r.top.map(|i| i as usize);
     let opposite = 1 - r.target_side as usize;
-    let (top, found) = top_ranked_from(m, opposite, from..to, r.mark, &kept[..r.top_len as usize])?;
     let best = (
         r.first_deficit.get() as u128,
         if r.first_bankrupt == u32::MAX {
@@ -90,7 +89,16 @@ pub fn scan(m: &mut MarketMut, max_seats: u32) -> Result<core::ops::Range<usize>
             r.first_bankrupt as usize
         },
     );
-    let (d, i) = first_bankrupt_in(m, r.target_side == 0, from..to, r.mark, best)?;
+    // One pass: the opposite side ranked, the target's side searched for
+    // its most bankrupt seat.
+    let ((top, found), (d, i)) = rank_range(
+        m,
+        opposite,
+        from..to,
+        r.mark,
+        &kept[..r.top_len as usize],
+        best,
+    )?;
     let w = &mut m.header.adl_round;
     for (k, (seat, _)) in top.iter().take(found).enumerate() {
         w.top[k] = *seat as u32;

@@ -24,7 +24,7 @@
 //! (`unpaid`, emitted as `DeficitUnpaid`) — until the fund, recapitalized,
 //! covers the flat seat.
 
-use super::adl::{top_ranked, AdlFill, RankInputs, ADL_BATCH};
+use super::adl::{AdlFill, RankInputs, ADL_BATCH};
 use super::margin;
 use super::position::{add_collateral, add_dust, pending_charges, settle_funding, side_index};
 use super::trade::{self, FeeRates};
@@ -240,17 +240,21 @@ pub fn auto_deleverage(
     let cfg = m.header.config;
     trade::require_fresh_index(&cfg, &m.header.state, now)?;
     let (mark, equity) = bankrupt_equity(m, target)?;
+    let opposite = if m.seats[target].base_lots > 0 { 1 } else { 0 };
+    // One pass over the seat table: the counterparties in rank order, and
+    // the bankrupt side's most bankrupt seat.
+    let n = m.seats.len();
+    let ((ranked, found), (_, first)) =
+        super::adl::rank_range(m, opposite, 0..n, mark, &[], (0, usize::MAX))?;
     // The program, not the keeper, orders the bankrupt seats of a side.
     require!(
-        first_bankrupt(m, target, mark)? == target,
+        first == usize::MAX || first == target,
         ErrorCode::AdlNotFirstBankrupt
     );
+    // (Cancelling the target's orders below changes no ranking input.)
     if let Some(e) = not_due(m, target, equity, cover_available, now)? {
         return Err(error!(e));
     }
-    let opposite = if m.seats[target].base_lots > 0 { 1 } else { 0 };
-    // Counterparties in rank order, from one pass over the seat table.
-    let (ranked, found) = top_ranked(m, opposite, target, mark)?;
     close_ranked(
         m,
         target,
@@ -487,29 +491,65 @@ pub fn first_bankrupt_in(
 ) -> Result<(u128, usize)> {
     let cfg = &m.header.config;
     let st = &m.header.state;
-    let scan = SideScan::new(cfg, st, if long { 0 } else { 1 }, mark);
-    let (mut best_d, mut best_i) = best;
+    let mut b = BankruptScan::new(cfg, st, long, mark, best);
     let start = range.start;
     for (k, s) in m.seats[range].iter().enumerate() {
-        let b = s.base_lots;
-        if (long && b <= 0) || (!long && b >= 0) {
-            continue;
-        }
-        let e = match scan.fast(s) {
-            // Most seats are solvent: one comparison and on.
-            Some((_, e)) if e > 0 => continue,
-            Some((_, e)) => e as i128,
-            None => upnl_equity(&scan, cfg, st, s)?.1,
-        };
-        if e > 0 {
-            continue;
-        }
-        let d = e.unsigned_abs();
-        if best_i == usize::MAX || d > best_d {
-            (best_d, best_i) = (d, start + k);
+        let base = s.base_lots;
+        if (long && base > 0) || (!long && base < 0) {
+            b.consider(cfg, st, start + k, s)?;
         }
     }
-    Ok((best_d, best_i))
+    Ok(b.best)
+}
+
+/// The running "most bankrupt seat of a side" of [`first_bankrupt_in`],
+/// fed seat by seat (the ADL ranking pass feeds it the seats of the other
+/// side as it meets them: one pass over the table for both).
+pub(crate) struct BankruptScan {
+    scan: SideScan,
+    /// (deficit, index); index `usize::MAX` = none yet.
+    pub best: (u128, usize),
+}
+
+impl BankruptScan {
+    pub fn new(
+        cfg: &MarketConfig,
+        st: &MarketState,
+        long: bool,
+        mark: u64,
+        best: (u128, usize),
+    ) -> Self {
+        Self {
+            scan: SideScan::new(cfg, st, if long { 0 } else { 1 }, mark),
+            best,
+        }
+    }
+
+    /// Seat `i` (`s`), which holds a position on the scanned side; seats
+    /// must come in increasing index order (ties go to the lower index).
+    #[inline(always)]
+    pub fn consider(
+        &mut self,
+        cfg: &MarketConfig,
+        st: &MarketState,
+        i: usize,
+        s: &Seat,
+    ) -> Result<()> {
+        let e = match self.scan.fast(s) {
+            // Most seats are solvent: one comparison and on.
+            Some((_, e)) if e > 0 => return Ok(()),
+            Some((_, e)) => e as i128,
+            None => upnl_equity(&self.scan, cfg, st, s)?.1,
+        };
+        if e > 0 {
+            return Ok(());
+        }
+        let d = e.unsigned_abs();
+        if self.best.1 == usize::MAX || d > self.best.0 {
+            self.best = (d, i);
+        }
+        Ok(())
+    }
 }
 
 /// The insurance fund's part of a deficit of a position closed in this
