@@ -236,21 +236,22 @@ async fn fake_exchange_is_rejected() {
     let seat = env.seat_ix(&market, &victim.key()).await;
 
     // A byte-for-byte copy of the exchange at a non-PDA address, owned by
-    // the program: the seeds check catches it.
+    // the program: the address check (the exchange PDA's fixed address,
+    // `EXCHANGE_ADDRESS`) catches it.
     let copy = env.clone_account(&exchange, |_| {}).await;
     let d = replace_account(
         ix::deposit(&victim.key(), &market, seat, &victim.token, usd(1.0)),
         &exchange,
         &copy,
     );
-    env.send_tx_expect_error(&[d], &[&victim.kp], anchor_code(Anchor::ConstraintSeeds))
+    env.send_tx_expect_error(&[d], &[&victim.kp], code(E::WrongExchange))
         .await;
     let w = replace_account(
         ix::withdraw(&victim.key(), &market, seat, &victim.token, usd(1.0)),
         &exchange,
         &copy,
     );
-    env.send_tx_expect_error(&[w], &[&victim.kp], anchor_code(Anchor::ConstraintSeeds))
+    env.send_tx_expect_error(&[w], &[&victim.kp], code(E::WrongExchange))
         .await;
 
     // A copy naming the attacker as admin cannot be used to change anything.
@@ -271,14 +272,14 @@ async fn fake_exchange_is_rejected() {
         &exchange,
         &forged,
     );
-    env.send_tx_expect_error(&[p], &[&attacker.kp], anchor_code(Anchor::ConstraintSeeds))
+    env.send_tx_expect_error(&[p], &[&attacker.kp], code(E::WrongExchange))
         .await;
     let s = replace_account(
         ix::set_exchange_pause(&attacker.key(), 0),
         &exchange,
         &forged,
     );
-    env.send_tx_expect_error(&[s], &[&attacker.kp], anchor_code(Anchor::ConstraintSeeds))
+    env.send_tx_expect_error(&[s], &[&attacker.kp], code(E::WrongExchange))
         .await;
 
     // An account the program does not own.

@@ -236,7 +236,7 @@ async fn cover_bankruptcy_rejects_wrong_vaults_and_ledgers() {
     let forged = g.env.clone_account(&ledger, |_| {}).await;
     let l = replace_account(good.clone(), &ledger, &forged);
     g.env
-        .send_tx_expect_error(&[l], &[], anchor_code(Anchor::ConstraintSeeds))
+        .send_tx_expect_error(&[l], &[], code(E::WrongInsuranceAccount))
         .await;
     // Another of the program's accounts in the ledger's slot.
     let l = replace_account(good.clone(), &ledger, &ix::exchange_pda());

@@ -14,7 +14,7 @@ use anchor_lang::prelude::*;
 pub struct AdlRoundStep<'info> {
     /// Anyone; pays the transaction fee only.
     pub caller: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
@@ -29,14 +29,14 @@ pub struct AdlRoundStep<'info> {
 #[derive(Accounts)]
 pub struct AdlRoundBegin<'info> {
     pub caller: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
     )]
     pub market: AccountLoader<'info, Market>,
-    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
 }
 

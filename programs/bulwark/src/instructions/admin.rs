@@ -8,7 +8,7 @@ use anchor_lang::prelude::*;
 #[derive(Accounts)]
 pub struct AdminMarket<'info> {
     pub admin: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = admin @ ErrorCode::NotAdmin)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange, has_one = admin @ ErrorCode::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
@@ -34,7 +34,7 @@ pub fn set_market_status(ctx: Context<AdminMarket>, status: u8) -> Result<()> {
 #[derive(Accounts)]
 pub struct AdminExchange<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = admin @ ErrorCode::NotAdmin)]
+    #[account(mut, address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange, has_one = admin @ ErrorCode::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
 }
 

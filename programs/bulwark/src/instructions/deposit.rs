@@ -10,7 +10,7 @@ pub struct MoveCollateral<'info> {
     /// Pays the rent of a seat its deposit adds to the table.
     #[account(mut)]
     pub owner: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,

@@ -24,7 +24,7 @@ use anchor_spl::token::{Token, TokenAccount};
 pub struct EvictSeat<'info> {
     /// Anyone; pays the transaction fee only.
     pub caller: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,

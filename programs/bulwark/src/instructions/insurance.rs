@@ -17,7 +17,7 @@ const MAX_GROWTH: usize = 10_240;
 pub struct InitInsuranceLedger<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
-    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
     /// CHECK: the ledger PDA, created here at 10 KiB and grown by
     /// `grow_insurance_ledger` to its full size.
@@ -46,7 +46,7 @@ pub fn init_insurance_ledger(ctx: Context<InitInsuranceLedger>) -> Result<()> {
 
 #[derive(Accounts)]
 pub struct GrowInsuranceLedger<'info> {
-    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
     /// CHECK: the ledger PDA, owned by this program.
     #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump, owner = crate::ID)]
@@ -81,13 +81,13 @@ pub struct StakeAccounts<'info> {
     /// CHECK: whose stake this is: the staker itself, or the exchange PDA for
     /// the protocol's own capital (then the staker must be the admin).
     pub stake_owner: UncheckedAccount<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(mut, address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
     #[account(mut, address = insurance.load()?.vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
-    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    #[account(mut, address = INSURANCE_LEDGER_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub ledger: AccountLoader<'info, InsuranceLedger>,
     #[account(
         init_if_needed,
@@ -326,11 +326,11 @@ pub fn withdraw_unstake(ctx: Context<StakeAccounts>) -> Result<()> {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AuditInsurance<'info> {
-    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(mut, address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
     #[account(address = insurance.load()?.vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
-    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    #[account(mut, address = INSURANCE_LEDGER_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub ledger: AccountLoader<'info, InsuranceLedger>,
 }
 
@@ -373,14 +373,14 @@ pub fn audit_insurance(ctx: Context<AuditInsurance>) -> Result<()> {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct UpdateTightening<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ ErrorCode::WrongExchange,
     )]
     pub market: AccountLoader<'info, Market>,
-    #[account(seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
 }
 

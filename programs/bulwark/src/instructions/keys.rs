@@ -33,7 +33,7 @@ use anchor_spl::token::{spl_token, TokenAccount};
 #[derive(Accounts)]
 pub struct ChangeKey<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = admin @ ErrorCode::NotAdmin)]
+    #[account(mut, address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange, has_one = admin @ ErrorCode::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
     /// Required for a feed change: the market whose feed is replaced.
     #[account(
@@ -51,7 +51,7 @@ pub struct ChangeKey<'info> {
 pub struct AcceptAdmin<'info> {
     /// The proposed admin.
     pub new_admin: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
 }
 

@@ -16,7 +16,7 @@ use anchor_lang::prelude::*;
 #[derive(Accounts)]
 pub struct ChangeParam<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = admin @ ErrorCode::NotAdmin)]
+    #[account(mut, address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange, has_one = admin @ ErrorCode::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
     /// Required for market parameters.
     #[account(
@@ -25,7 +25,7 @@ pub struct ChangeParam<'info> {
     )]
     pub market: Option<AccountLoader<'info, Market>>,
     /// Required for insurance-fund parameters.
-    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(mut, address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: Option<AccountLoader<'info, InsuranceFund>>,
 }
 

@@ -9,7 +9,7 @@ use anchor_lang::prelude::*;
 #[derive(Accounts)]
 pub struct TraderMarket<'info> {
     pub owner: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,

@@ -12,7 +12,7 @@ use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct RefreshPrices<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,

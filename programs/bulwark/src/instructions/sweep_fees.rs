@@ -11,7 +11,7 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SweepFees<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
@@ -20,11 +20,11 @@ pub struct SweepFees<'info> {
     pub market: AccountLoader<'info, Market>,
     #[account(mut, address = market.load()?.vault @ ErrorCode::WrongVault)]
     pub vault: Account<'info, TokenAccount>,
-    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(mut, address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
     #[account(mut, address = insurance.load()?.vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
-    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    #[account(mut, address = INSURANCE_LEDGER_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub ledger: AccountLoader<'info, InsuranceLedger>,
     #[account(mut, address = exchange.load()?.treasury @ ErrorCode::WrongTreasury)]
     pub treasury: Account<'info, TokenAccount>,

@@ -21,7 +21,7 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     pub keeper: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
@@ -166,7 +166,7 @@ pub fn takeover(
 #[event_cpi]
 #[derive(Accounts)]
 pub struct CoverBankruptcy<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS @ ErrorCode::WrongExchange)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
@@ -175,11 +175,11 @@ pub struct CoverBankruptcy<'info> {
     pub market: AccountLoader<'info, Market>,
     #[account(mut, address = market.load()?.vault @ ErrorCode::WrongVault)]
     pub vault: Account<'info, TokenAccount>,
-    #[account(mut, seeds = [INSURANCE_SEED], bump = insurance.load()?.bump)]
+    #[account(mut, address = INSURANCE_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub insurance: AccountLoader<'info, InsuranceFund>,
     #[account(mut, address = insurance.load()?.vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
-    #[account(mut, seeds = [INSURANCE_LEDGER_SEED], bump = ledger.load()?.bump)]
+    #[account(mut, address = INSURANCE_LEDGER_ADDRESS @ ErrorCode::WrongInsuranceAccount)]
     pub ledger: AccountLoader<'info, InsuranceLedger>,
     pub token_program: Program<'info, Token>,
 }
