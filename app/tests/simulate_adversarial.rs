@@ -30,6 +30,8 @@ const REQUIRED_IDS: &[&str] = &[
     "oracle-freeze",
     "pause-then-liquidate",
     "init-frontrun",
+    "adl-round-dodge",
+    "adl-round-freeze",
 ];
 
 #[tokio::test]

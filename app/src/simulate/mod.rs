@@ -293,10 +293,12 @@ impl Sim {
         let mut predicted = MarketBuf::from_account_data(&before);
         let mut fills: Vec<Fill> = Vec::new();
         let seat = seats::seat_of(predicted.view_ref().seats, &owner).map_err(err)?;
-        let prediction = {
-            let mut m = predicted.view();
-            trade::place_order(&mut m, seat, &params, now, PPM, &mut |f| fills.push(*f))
-        };
+        // Opened as the program opens it: refused while an ADL ranking
+        // round freezes the market.
+        let prediction =
+            bulwark::state::MarketMut::from_bytes(predicted.bytes_mut()).and_then(|mut m| {
+                trade::place_order(&mut m, seat, &params, now, PPM, &mut |f| fills.push(*f))
+            });
         let seat_ix = seat as u32;
         let market = self.market();
         let sent = self

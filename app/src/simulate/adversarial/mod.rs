@@ -7,6 +7,7 @@
 //! that stopped it, if any, is reported by name. Every invariant is checked
 //! after every step, as in the other scenarios.
 
+mod adl_round;
 mod griefing;
 mod insurance;
 mod operator;
@@ -50,6 +51,8 @@ pub const ATTACK_IDS: &[&str] = &[
     "oracle-freeze",
     "init-frontrun",
     "pause-then-liquidate",
+    "adl-round-dodge",
+    "adl-round-freeze",
 ];
 
 /// Index price every attack starts from (USD).
@@ -88,6 +91,8 @@ pub(super) async fn run(sim: &mut Sim, cfg: &BootstrapConfig) -> Result<(), Stri
             "oracle-freeze" => operator::oracle_freeze(sim, cfg).await,
             "init-frontrun" => operator::init_frontrun(sim, cfg).await,
             "pause-then-liquidate" => pause::pause_then_liquidate(sim, cfg).await,
+            "adl-round-dodge" => adl_round::adl_round_dodge(sim, cfg).await,
+            "adl-round-freeze" => adl_round::adl_round_freeze(sim, cfg).await,
             other => Err(format!("unknown attack {other}")),
         };
         // A setup that no longer works is reported, not taken for a block.
