@@ -3,7 +3,11 @@
 use std::{fs, path::Path};
 
 fn main() {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../programs/bulwark/src/lib.rs");
+    // The manifest dir of this run, not of the build that compiled this
+    // script (`env!`): a build script binary is reused when only the
+    // checkout's path changed (another clone, the same target dir).
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let lib = Path::new(&dir).join("../../programs/bulwark/src/lib.rs");
     println!("cargo:rerun-if-changed={}", lib.display());
     let src = fs::read_to_string(&lib).unwrap_or_else(|e| panic!("read {}: {e}", lib.display()));
     let id = src
