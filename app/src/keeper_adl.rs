@@ -63,12 +63,13 @@ pub fn predict(
     let mut buf = MarketBuf::from_account_data(market);
     let mut v = buf.view_in_round();
     if let Some(t) = target {
-        adl_round::begin(&mut v, t, fund, now, 0).map_err(|e| e.to_string())?;
+        // (Slot u64::MAX: past any cooldown; the chain enforces its own.)
+        adl_round::begin(&mut v, t, fund, now, u64::MAX).map_err(|e| e.to_string())?;
     }
     while v.header.adl_round.cursor < v.header.adl_round.seat_count {
         adl_round::scan(&mut v, SCAN_SEATS_PER_TX).map_err(|e| e.to_string())?;
     }
-    adl_round::execute(&mut v, fund, now, &mut |_| {}).map_err(|e| e.to_string())
+    adl_round::execute(&mut v, fund, now, 0, &mut |_| {}).map_err(|e| e.to_string())
 }
 
 /// Runs a round on the chain: begins one for `target` (owner, seat) if

@@ -228,6 +228,8 @@ pub enum ErrorCode {
     AdlRoundRequired,
     #[msg("The seat table is at the market's max_seats")]
     SeatTableAtMax,
+    #[msg("A ranking round just ended with no close: a new one may begin after ADL_ROUND_COOLDOWN_SLOTS")]
+    AdlRoundCoolingDown,
     #[msg("Not the insurance fund or its ledger (the program's PDAs)")]
     WrongInsuranceAccount,
     #[msg("The account paying a seat's rent, or receiving its refund, is not the seat's owner")]

@@ -169,6 +169,15 @@ async fn an_open_round_freezes_the_market_and_ends_by_execute_or_abort() {
     let ev = send_events(&mut env, &[abort], &[&s.kp]).await;
     let end: AdlRoundEnded = super::common::one(&ev);
     assert!(end.aborted && !end.closed);
+    // Not re-opened at once (else begin right after each abort would keep
+    // the market frozen): the cooldown first.
+    let again = ix::adl_begin(&s.key(), &market, &a.key(), 0);
+    env.send_tx_expect_error(
+        std::slice::from_ref(&again),
+        &[&s.kp],
+        code(E::AdlRoundCoolingDown),
+    )
+    .await;
     // Unfrozen: nothing closed, and the market takes deposits again.
     assert_eq!(position(&mut env, &a).await.0, 17_000);
     let d = ix::deposit(&s.key(), &market, s_seat, &s.token, usd(10.0));

@@ -33,6 +33,13 @@ use anchor_lang::prelude::*;
 /// Slots after `begin` from which anyone may abort a round (~1 minute).
 pub const ADL_ROUND_MAX_SLOTS: u64 = 150;
 
+/// Slots after a round that ended with no close (not due any more, or
+/// aborted) before another may begin (~10 s): the market is open for the
+/// cover or the liquidation that makes the next ADL legitimate. Without it
+/// `adl_execute` + `adl_begin` in one transaction would keep a market
+/// frozen for good.
+pub const ADL_ROUND_COOLDOWN_SLOTS: u64 = 25;
+
 const _: () = assert!(ADL_ROUND_TOP == ADL_BATCH);
 
 /// Opens a ranking round for bankrupt seat `target`. `slot` is the
@@ -45,6 +52,10 @@ pub fn begin(
     slot: u64,
 ) -> Result<AdlRound> {
     m.header.require_not_frozen()?;
+    require!(
+        slot >= m.header.adl_round.next_begin_slot,
+        ErrorCode::AdlRoundCoolingDown
+    );
     let cfg = m.header.config;
     trade::require_fresh_index(&cfg, &m.header.state, now)?;
     let (mark, equity) = bankrupt_equity(m, target)?;
@@ -55,6 +66,7 @@ pub fn begin(
     let rounds = m.header.adl_round.rounds.safe_add(1)?;
     let r = AdlRound {
         active: 1,
+        next_begin_slot: 0,
         target_side: if seat.base_lots > 0 { 0 } else { 1 },
         target: target as u32,
         first_bankrupt: u32::MAX,
@@ -124,11 +136,12 @@ pub struct RoundEnd {
 }
 
 /// Closes the side's most bankrupt seat against the ranked counterparties
-/// once every seat is ranked, and ends the round.
+/// once every seat is ranked, and ends the round (`slot`: the current one).
 pub fn execute(
     m: &mut MarketMut,
     cover_available: u64,
     now: i64,
+    slot: u64,
     on_fill: &mut dyn FnMut(&AdlFill),
 ) -> Result<RoundEnd> {
     let r = m.header.adl_round;
@@ -155,6 +168,7 @@ pub fn execute(
     };
     if let Some(e) = deleverage::not_due(m, target, equity, cover_available, now)? {
         end.not_due = Some(e);
+        m.header.adl_round.next_begin_slot = slot.saturating_add(ADL_ROUND_COOLDOWN_SLOTS);
         return Ok(end);
     }
     let cfg = m.header.config;
@@ -189,5 +203,6 @@ pub fn abort(m: &mut MarketMut, slot: u64) -> Result<()> {
         ErrorCode::AdlRoundNotExpired
     );
     r.active = 0;
+    r.next_begin_slot = slot.saturating_add(ADL_ROUND_COOLDOWN_SLOTS);
     Ok(())
 }

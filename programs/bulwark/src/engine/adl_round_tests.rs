@@ -5,7 +5,7 @@
 //! error, and it serves tables too large for one transaction.
 
 use super::adl::{self, AdlFill};
-use super::adl_round::{self, RoundEnd, ADL_ROUND_MAX_SLOTS};
+use super::adl_round::{self, RoundEnd, ADL_ROUND_COOLDOWN_SLOTS, ADL_ROUND_MAX_SLOTS};
 use super::audit;
 use super::book::Side;
 use super::collateral;
@@ -138,7 +138,7 @@ fn as_begin_leaves(b: &mut MarketBuf, seat: usize) {
 
 /// `execute` with no cover, at `NOW`.
 fn execute(m: &mut MarketMut) -> Result<RoundEnd> {
-    adl_round::execute(m, 0, NOW, &mut |_| {})
+    adl_round::execute(m, 0, NOW, SLOT, &mut |_| {})
 }
 
 /// The one-transaction ADL of `seat` with no cover, at `NOW`.
@@ -159,7 +159,20 @@ fn run_round(
     chunk: &mut dyn FnMut(u32) -> u32,
     after: &mut dyn FnMut(&str, &MarketBuf),
 ) -> Result<(RoundEnd, Vec<AdlFill>, Vec<Range<usize>>)> {
-    adl_round::begin(&mut b.view(), target, cover, now, SLOT)?;
+    run_round_at(b, SLOT, target, cover, now, chunk, after)
+}
+
+/// [`run_round`] begun at `slot`.
+fn run_round_at(
+    b: &mut MarketBuf,
+    slot: u64,
+    target: usize,
+    cover: u64,
+    now: i64,
+    chunk: &mut dyn FnMut(u32) -> u32,
+    after: &mut dyn FnMut(&str, &MarketBuf),
+) -> Result<(RoundEnd, Vec<AdlFill>, Vec<Range<usize>>)> {
+    adl_round::begin(&mut b.view(), target, cover, now, slot)?;
     let n = b.view_ref().seats.len();
     after("begin", b);
     let mut ranges: Vec<Range<usize>> = Vec::new();
@@ -171,14 +184,16 @@ fn run_round(
         assert_eq!(round(b).cursor as usize, r.end);
         assert!(without_round(b) == frozen, "a scan wrote outside the round");
         if r.end < n && ranges.is_empty() {
-            let exec = |m: &mut MarketMut| adl_round::execute(m, cover, now, &mut |_| {});
+            let exec = |m: &mut MarketMut| adl_round::execute(m, cover, now, SLOT, &mut |_| {});
             refused(b, ErrorCode::AdlRoundScanIncomplete, exec);
         }
         ranges.push(r);
         after("scan", b);
     }
     let mut fills = Vec::new();
-    let end = adl_round::execute(&mut b.view_in_round(), cover, now, &mut |f| fills.push(*f))?;
+    let end = adl_round::execute(&mut b.view_in_round(), cover, now, SLOT, &mut |f| {
+        fills.push(*f)
+    })?;
     Ok((end, fills, ranges))
 }
 
@@ -429,7 +444,8 @@ fn an_open_round_freezes_the_market_but_cancels() {
         }
         scan(m, 16);
         let mut f = Vec::new();
-        let end = adl_round::execute(&mut m.view_in_round(), 0, NOW, &mut |x| f.push(*x)).unwrap();
+        let end =
+            adl_round::execute(&mut m.view_in_round(), 0, NOW, SLOT, &mut |x| f.push(*x)).unwrap();
         fills.push((end.outcome.unwrap(), f));
     }
     assert_eq!(fills[0], fills[1]);
@@ -485,8 +501,14 @@ fn misuse_is_refused_with_its_error() {
     refused(&mut b, not_active, |m| adl_round::abort(m, expiry));
     refused(&mut b, not_active, |m| adl_round::scan(m, 1));
     check(&b, vault, "aborted");
-    // A new round closes A; then nothing of it is left to call.
-    let (end, _, _) = run_round(&mut b, 0, 0, NOW, &mut every(5), &mut |_, _| {}).unwrap();
+    // A new round closes A, once the cooldown after the abort passed; then
+    // nothing of it is left to call.
+    let next = expiry + ADL_ROUND_COOLDOWN_SLOTS;
+    let cooling = ErrorCode::AdlRoundCoolingDown;
+    refused(&mut b, cooling, |m| {
+        adl_round::begin(m, 0, 0, NOW, next - 1)
+    });
+    let (end, _, _) = run_round_at(&mut b, next, 0, 0, NOW, &mut every(5), &mut |_, _| {}).unwrap();
     assert_eq!(round(&b).rounds, 2);
     assert_eq!((end.target, end.outcome.map(|o| o.lots)), (0, Some(15_000)));
     assert_eq!(base(&b, 0), 0);
@@ -506,7 +528,10 @@ fn a_round_no_longer_due_ends_without_a_close() {
     adl_round::begin(&mut b.view(), 0, 0, NOW, SLOT).unwrap();
     adl_round::scan(&mut b.view_in_round(), 16).unwrap();
     let mut fills = 0;
-    let end = adl_round::execute(&mut b.view_in_round(), cover, NOW, &mut |_| fills += 1).unwrap();
+    let end = adl_round::execute(&mut b.view_in_round(), cover, NOW, SLOT, &mut |_| {
+        fills += 1
+    })
+    .unwrap();
     assert!(end.outcome.is_none() && !end.switched && fills == 0);
     let why = end.not_due.map(|e| e as u32);
     assert_eq!(why, Some(ErrorCode::InsuranceMustCoverFirst as u32));
@@ -608,4 +633,47 @@ fn ties_go_to_the_lower_seat_whatever_the_split() {
         assert_eq!(fills, want, "scans of {k}");
         assert!(without_round(&r) == without_round(&a), "scans of {k}");
     }
+}
+
+/// Attack: a round that ends with no close (ADL no longer due for the
+/// side's most bankrupt seat, or aborted) must not be re-opened at once —
+/// otherwise a wallet sending `adl_execute` and `adl_begin` in one
+/// transaction keeps the market frozen for good, and the cover that would
+/// make the next ADL legitimate can never land. Re-opening waits
+/// `ADL_ROUND_COOLDOWN_SLOTS`, during which the cover goes through; a round
+/// that closed a seat may be followed at once.
+#[test]
+fn a_round_without_a_close_cannot_be_reopened_at_once() {
+    let (mut b, _) = gap_market(true);
+    let cover = usd(1_000_000);
+    adl_round::begin(&mut b.view(), 0, 0, NOW, SLOT).unwrap();
+    adl_round::scan(&mut b.view_in_round(), 16).unwrap();
+    let at = SLOT + 3;
+    let end = adl_round::execute(&mut b.view_in_round(), cover, NOW, at, &mut |_| {}).unwrap();
+    assert!(end.outcome.is_none());
+    let cooling = ErrorCode::AdlRoundCoolingDown;
+    let again = |slot| move |m: &mut MarketMut| adl_round::begin(m, 0, 0, NOW, slot);
+    refused(&mut b, cooling, again(at));
+    refused(&mut b, cooling, again(at + ADL_ROUND_COOLDOWN_SLOTS - 1));
+    // Meanwhile the market is open: the fund covers A on the book.
+    let paid = super::cover::cover_bankruptcy(&mut b.view(), 0, cover, NOW).unwrap();
+    assert!(paid > 0 && base(&b, 0) == 0);
+
+    // The same after an abort.
+    let (mut b, _) = gap_market(false);
+    adl_round::begin(&mut b.view(), 0, 0, NOW, SLOT).unwrap();
+    let expiry = SLOT + ADL_ROUND_MAX_SLOTS;
+    adl_round::abort(&mut b.view_in_round(), expiry).unwrap();
+    refused(
+        &mut b,
+        cooling,
+        again(expiry + ADL_ROUND_COOLDOWN_SLOTS - 1),
+    );
+    adl_round::begin(&mut b.view(), 0, 0, NOW, expiry + ADL_ROUND_COOLDOWN_SLOTS).unwrap();
+
+    // A round that closed a seat does not hold the next one back.
+    let (mut b, _) = gap_market(false);
+    let (end, _, _) = run_round(&mut b, 0, 0, NOW, &mut every(16), &mut |_, _| {}).unwrap();
+    assert!(end.outcome.is_some());
+    assert_eq!(round(&b).next_begin_slot, 0);
 }

@@ -84,7 +84,8 @@ pub fn scan(ctx: Context<AdlRoundStep>, max_seats: u32) -> Result<()> {
 
 /// Takes the accounts of `auto_deleverage`: the fund pays first.
 pub fn execute(ctx: Context<CoverBankruptcy>) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let (now, slot) = (clock.unix_timestamp, clock.slot);
     let market_key = ctx.accounts.market.key();
     let fund_balance = ctx.accounts.insurance.load()?.balance;
     let info = ctx.accounts.market.to_account_info();
@@ -96,7 +97,7 @@ pub fn execute(ctx: Context<CoverBankruptcy>) -> Result<()> {
         // The side that pays: the opposite of the bankrupt position.
         let side = 1 - m.header.adl_round.target_side as usize;
         let mut raw: Vec<adl::AdlFill> = Vec::new();
-        let end = adl_round::execute(&mut m, fund_balance, now, &mut |f| raw.push(*f))?;
+        let end = adl_round::execute(&mut m, fund_balance, now, slot, &mut |f| raw.push(*f))?;
         for f in raw {
             fills.push((m.seats[f.seat as usize].owner, f));
         }

@@ -373,8 +373,11 @@ pub struct AdlRound {
     pub rounds: u64,
     /// the best-ranked counterparties so far, best first (seat indices).
     pub top: [u32; ADL_ROUND_TOP],
+    /// the first slot at which a new round may begin (after a round that
+    /// ended with no close: `engine::adl_round::ADL_ROUND_COOLDOWN_SLOTS`).
+    pub next_begin_slot: u64,
 }
-const_assert_eq!(core::mem::size_of::<AdlRound>(), 160);
+const_assert_eq!(core::mem::size_of::<AdlRound>(), 168);
 
 impl Default for AdlRound {
     fn default() -> Self {
@@ -593,16 +596,16 @@ mod layout_tests {
         assert_eq!(core::mem::size_of::<Seat>(), 128);
         assert_eq!(core::mem::size_of::<Order>(), 48);
         assert_eq!(core::mem::size_of::<OracleConfig>(), 208);
-        assert_eq!(core::mem::size_of::<Market>(), 1_264);
-        assert_eq!(core::mem::size_of::<AdlRound>(), 160);
+        assert_eq!(core::mem::size_of::<Market>(), 1_272);
+        assert_eq!(core::mem::size_of::<AdlRound>(), 168);
         assert_eq!(MARKET_HEADER_OFFSET, 8);
-        assert_eq!(BOOK_OFFSET, 1_272);
-        assert_eq!(seats_offset(256), 1_272 + 24_576);
+        assert_eq!(BOOK_OFFSET, 1_280);
+        assert_eq!(seats_offset(256), 1_280 + 24_576);
         assert_eq!(seats_offset(0), BOOK_OFFSET);
         // A new market (migrations/localnet.toml: 256 orders per side) has
-        // no seats: 25,848 bytes; each seat claimed adds 128.
-        assert_eq!(Market::account_size(0, 256), 25_848);
-        assert_eq!(Market::account_size(1_024, 256), 156_920);
+        // no seats: 25,856 bytes; each seat claimed adds 128.
+        assert_eq!(Market::account_size(0, 256), 25_856);
+        assert_eq!(Market::account_size(1_024, 256), 156_928);
         // The largest table, 65,536 seats, with the largest book (1,024 a
         // side) stays under the 10 MiB account limit.
         assert!(Market::account_size(65_536, 1_024) <= 10 * 1024 * 1024);
