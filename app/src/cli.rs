@@ -368,4 +368,23 @@ pub(crate) struct TradeCommon {
     /// Print the receipt as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+    /// The seat (index in the market's seat table, as `positions` lists
+    /// them) to act on, for a wallet with several [default: its first].
+    #[arg(long, conflicts_with = "new_seat")]
+    pub(crate) seat: Option<u32>,
+    /// Deposit only: open another seat (an isolated account) at the end of
+    /// the table, even if the wallet has one; it pays the seat's rent.
+    #[arg(long)]
+    pub(crate) new_seat: bool,
+}
+
+impl TradeCommon {
+    pub(crate) fn pick(&self) -> bulwark_app::trader::SeatPick {
+        use bulwark_app::trader::SeatPick;
+        match (self.seat, self.new_seat) {
+            (Some(i), _) => SeatPick::Index(i),
+            (None, true) => SeatPick::New,
+            (None, false) => SeatPick::First,
+        }
+    }
 }

@@ -141,7 +141,7 @@ pub fn print_positions(out: &mut dyn Write, ps: &[PositionView]) -> std::io::Res
     }
     for p in ps {
         let opt = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
-        writeln!(out, "{} ({})", p.name, p.market)?;
+        writeln!(out, "{} ({}) seat {}", p.name, p.market, p.seat)?;
         writeln!(
             out,
             "  position {:>12} lots ({:+.4})  entry {}  mark {:.2}  index {:.2}",

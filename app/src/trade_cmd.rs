@@ -63,13 +63,14 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             token,
         } => {
             let (kp, mut chain) = connect(&conn).await?;
-            let m = market_arg(&mut chain, common.market).await?;
-            let r = trader::deposit(&mut chain, &kp, &m, amount(a)?, token).await?;
+            let m = market_arg(&mut chain, common.market.clone()).await?;
+            let pick = common.pick();
+            let r = trader::deposit(&mut chain, &kp, &m, amount(a)?, token, pick).await?;
             commands::emit(out, common.json, &r, |o, r| {
                 writeln!(
                     o,
-                    "deposited {:.6} USD into {} from {}; collateral now {:.6} USD",
-                    r.amount, r.market, r.token_account, r.collateral_after
+                    "deposited {:.6} USD into {} seat {} from {}; collateral now {:.6} USD",
+                    r.amount, r.market, r.seat, r.token_account, r.collateral_after
                 )
             })
         }
@@ -80,13 +81,14 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             token,
         } => {
             let (kp, mut chain) = connect(&conn).await?;
-            let m = market_arg(&mut chain, common.market).await?;
-            let r = trader::withdraw(&mut chain, &kp, &m, amount(a)?, token).await?;
+            let m = market_arg(&mut chain, common.market.clone()).await?;
+            let pick = common.pick();
+            let r = trader::withdraw(&mut chain, &kp, &m, amount(a)?, token, pick).await?;
             commands::emit(out, common.json, &r, |o, r| {
                 writeln!(
                     o,
-                    "withdrew {:.6} USD from {} to {}; collateral now {:.6} USD",
-                    r.amount, r.market, r.token_account, r.collateral_after
+                    "withdrew {:.6} USD from {} seat {} to {}; collateral now {:.6} USD",
+                    r.amount, r.market, r.seat, r.token_account, r.collateral_after
                 )
             })
         }
@@ -102,7 +104,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
             expiry,
         } => {
             let (kp, mut chain) = connect(&conn).await?;
-            let m = market_arg(&mut chain, common.market).await?;
+            let m = market_arg(&mut chain, common.market.clone()).await?;
             let req = trader::OrderRequest {
                 side: trader::parse_side(&side)?,
                 order_type: trader::parse_order_type(&order_type)?,
@@ -112,7 +114,7 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
                 client_order_id: client_id,
                 expiry_ts: expiry_arg(&mut chain, expiry).await?,
             };
-            let r = trader::place_order(&mut chain, &kp, &m, &req).await?;
+            let r = trader::place_order(&mut chain, &kp, &m, &req, common.pick()).await?;
             commands::emit(out, common.json, &r, |o, r| {
                 writeln!(
                     o,
@@ -151,8 +153,8 @@ pub(crate) async fn trade_command(cmd: Cmd) -> Result<(), String> {
                 _ => return Err("give one of --order-id, --client-id or --all".into()),
             };
             let (kp, mut chain) = connect(&conn).await?;
-            let m = market_arg(&mut chain, common.market).await?;
-            let left = trader::cancel(&mut chain, &kp, &m, which).await?;
+            let m = market_arg(&mut chain, common.market.clone()).await?;
+            let left = trader::cancel(&mut chain, &kp, &m, which, common.pick()).await?;
             commands::emit(
                 out,
                 common.json,

@@ -15,14 +15,28 @@ async fn audit_command_reports_fund_ledger_and_markets_and_flags_mismatches() {
     protocol_stake(&mut chain, &dep, 5_000.0).await;
     // Some trading so that fees reach the fund through a sweep.
     let maker = wallet(&mut chain, &dep, 200_000.0).await;
-    trader::deposit(&mut chain, &maker, "BTC-PERP", usd(200_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &maker,
+        "BTC-PERP",
+        usd(200_000.0),
+        None,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await
+    .unwrap();
     quote(&mut chain, &maker, 65_000.0, 2, 5_000).await;
     let taker = wallet(&mut chain, &dep, 10_000.0).await;
-    trader::deposit(&mut chain, &taker, "BTC-PERP", usd(10_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &taker,
+        "BTC-PERP",
+        usd(10_000.0),
+        None,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await
+    .unwrap();
     market_buy(&mut chain, &taker, 3_000).await;
     chain
         .send(&[ix::sweep_fees(&key_of(&dep), &dep.treasury)], &[])

@@ -90,9 +90,16 @@ async fn bootstrap_is_idempotent_and_applies_insurance_parameters() {
         markets: vec![],
     };
     let t = wallet(&mut chain, &dep, 1_000.0).await;
-    trader::deposit(&mut chain, &t, "ETH-PERP", usd(1_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &t,
+        "ETH-PERP",
+        usd(1_000.0),
+        None,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await
+    .unwrap();
     let keys: Vec<_> = markets.iter().map(|m| m.key).collect();
     let v = invariants::check_all(&mut chain, &keys).await;
     assert!(v.is_empty(), "{v:?}");

@@ -19,27 +19,55 @@ async fn keeper_loop_liquidates_covers_logs_and_serves_health() {
     let market = key_of(&dep);
     protocol_stake(&mut chain, &dep, 20_000.0).await;
     let maker = wallet(&mut chain, &dep, 1_000_000.0).await;
-    trader::deposit(&mut chain, &maker, "BTC-PERP", usd(900_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &maker,
+        "BTC-PERP",
+        usd(900_000.0),
+        None,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await
+    .unwrap();
     let keeper = wallet(&mut chain, &dep, 100_000.0).await;
-    trader::deposit(&mut chain, &keeper, "BTC-PERP", usd(100_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &keeper,
+        "BTC-PERP",
+        usd(100_000.0),
+        None,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await
+    .unwrap();
     quote(&mut chain, &maker, 65_000.0, 6, 20_000).await;
     // alice: 1.4 BTC on 3,000 USD; bob: 0.7 BTC on 1,000 USD.
     let alice = wallet(&mut chain, &dep, 3_000.0).await;
-    trader::deposit(&mut chain, &alice, "BTC-PERP", usd(3_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &alice,
+        "BTC-PERP",
+        usd(3_000.0),
+        None,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         market_buy(&mut chain, &alice, 14_000).await.filled_lots,
         14_000
     );
     let bob = wallet(&mut chain, &dep, 1_000.0).await;
-    trader::deposit(&mut chain, &bob, "BTC-PERP", usd(1_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &bob,
+        "BTC-PERP",
+        usd(1_000.0),
+        None,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await
+    .unwrap();
     assert_eq!(market_buy(&mut chain, &bob, 7_000).await.filled_lots, 7_000);
 
     // −3 %: alice is below maintenance but solvent, bob is bankrupt.

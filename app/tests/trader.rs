@@ -9,7 +9,7 @@ use bulwark::engine::book::Side;
 use bulwark::engine::margin;
 use bulwark::engine::trade::OrderType;
 use bulwark_app::config::usd;
-use bulwark_app::trader::{self, CancelWhich, OrderRequest};
+use bulwark_app::trader::{self, CancelWhich, OrderRequest, SeatPick};
 use bulwark_app::{client, invariants};
 use common::*;
 use solana_signer::Signer;
@@ -34,18 +34,18 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
     let bob = wallet(&mut chain, &dep, 50_000.0).await;
     let ata = client::associated_token_address(&alice.pubkey(), &dep.collateral_mint);
 
-    let r = trader::deposit(&mut chain, &alice, m, usd(20_000.0), None)
+    let r = trader::deposit(&mut chain, &alice, m, usd(20_000.0), None, SeatPick::First)
         .await
         .unwrap();
     assert_eq!(r.collateral_after, 20_000.0);
     assert_eq!(r.token_account, ata.to_string());
     assert_eq!(chain.token_balance(&ata).await, usd(30_000.0));
-    let r = trader::withdraw(&mut chain, &alice, m, usd(5_000.0), None)
+    let r = trader::withdraw(&mut chain, &alice, m, usd(5_000.0), None, SeatPick::First)
         .await
         .unwrap();
     assert_eq!(r.collateral_after, 15_000.0);
     assert_eq!(chain.token_balance(&ata).await, usd(35_000.0));
-    let e = trader::withdraw(&mut chain, &alice, m, usd(15_001.0), None)
+    let e = trader::withdraw(&mut chain, &alice, m, usd(15_001.0), None, SeatPick::First)
         .await
         .unwrap_err();
     assert!(e.contains("InsufficientFreeCollateral"), "{e}");
@@ -55,6 +55,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &key_of(&dep).to_string(),
         usd(40_000.0),
         None,
+        SeatPick::First,
     )
     .await
     .unwrap();
@@ -62,7 +63,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
     // Limit orders rest; the receipt names the order.
     let mut bid = req(Side::Bid, OrderType::Limit, Some(64_900.0), 1_000);
     bid.client_order_id = 7;
-    let r = trader::place_order(&mut chain, &alice, m, &bid)
+    let r = trader::place_order(&mut chain, &alice, m, &bid, SeatPick::First)
         .await
         .unwrap();
     assert_eq!((r.filled_lots, r.rested_lots), (0, 1_000));
@@ -73,6 +74,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &alice,
         m,
         &req(Side::Ask, OrderType::PostOnly, Some(65_100.0), 2_000),
+        SeatPick::First,
     )
     .await
     .unwrap();
@@ -83,6 +85,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &bob,
         m,
         &req(Side::Bid, OrderType::PostOnly, Some(65_100.0), 100),
+        SeatPick::First,
     )
     .await
     .unwrap_err();
@@ -92,7 +95,8 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &mut chain,
         &bob,
         m,
-        &req(Side::Bid, OrderType::Limit, Some(65_000.05), 100)
+        &req(Side::Bid, OrderType::Limit, Some(65_000.05), 100),
+        SeatPick::First
     )
     .await
     .unwrap_err()
@@ -103,6 +107,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &bob,
         m,
         &req(Side::Bid, OrderType::FillOrKill, Some(65_200.0), 3_000),
+        SeatPick::First,
     )
     .await
     .unwrap_err();
@@ -113,6 +118,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &bob,
         m,
         &req(Side::Bid, OrderType::ImmediateOrCancel, Some(65_100.0), 500),
+        SeatPick::First,
     )
     .await
     .unwrap();
@@ -128,6 +134,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &bob,
         m,
         &req(Side::Bid, OrderType::FillOrKill, Some(65_100.0), 500),
+        SeatPick::First,
     )
     .await
     .unwrap();
@@ -135,7 +142,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
     // Market sell into alice's bid; reduce-only is clipped to the position.
     let mut sell = req(Side::Ask, OrderType::Market, None, 5_000);
     sell.reduce_only = true;
-    let r = trader::place_order(&mut chain, &bob, m, &sell)
+    let r = trader::place_order(&mut chain, &bob, m, &sell, SeatPick::First)
         .await
         .unwrap();
     assert_eq!((r.filled_lots, r.position_after), (1_000, 0));
@@ -144,7 +151,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
     // Cancel by client id, by order id, all.
     let mut b2 = req(Side::Bid, OrderType::Limit, Some(64_000.0), 300);
     b2.client_order_id = 42;
-    trader::place_order(&mut chain, &alice, m, &b2)
+    trader::place_order(&mut chain, &alice, m, &b2, SeatPick::First)
         .await
         .unwrap();
     let r = trader::place_order(
@@ -152,6 +159,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &alice,
         m,
         &req(Side::Bid, OrderType::Limit, Some(63_900.0), 300),
+        SeatPick::First,
     )
     .await
     .unwrap();
@@ -159,21 +167,37 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         .await
         .unwrap();
     assert_eq!(pos[0].open_orders.len(), 3);
-    let left = trader::cancel(&mut chain, &alice, m, CancelWhich::ClientId(42))
-        .await
-        .unwrap();
+    let left = trader::cancel(
+        &mut chain,
+        &alice,
+        m,
+        CancelWhich::ClientId(42),
+        SeatPick::First,
+    )
+    .await
+    .unwrap();
     assert_eq!(left, 2);
-    let left = trader::cancel(&mut chain, &alice, m, CancelWhich::OrderId(r.order_id))
-        .await
-        .unwrap();
+    let left = trader::cancel(
+        &mut chain,
+        &alice,
+        m,
+        CancelWhich::OrderId(r.order_id),
+        SeatPick::First,
+    )
+    .await
+    .unwrap();
     assert_eq!(left, 1);
-    assert!(
-        trader::cancel(&mut chain, &alice, m, CancelWhich::OrderId(bid_id))
-            .await
-            .unwrap_err()
-            .contains("OrderNotFound")
-    );
-    let left = trader::cancel(&mut chain, &alice, m, CancelWhich::All)
+    assert!(trader::cancel(
+        &mut chain,
+        &alice,
+        m,
+        CancelWhich::OrderId(bid_id),
+        SeatPick::First
+    )
+    .await
+    .unwrap_err()
+    .contains("OrderNotFound"));
+    let left = trader::cancel(&mut chain, &alice, m, CancelWhich::All, SeatPick::First)
         .await
         .unwrap();
     assert_eq!(left, 0);
@@ -182,7 +206,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
     let now = chain.clock().await.unix_timestamp;
     let mut exp = req(Side::Bid, OrderType::Limit, Some(64_950.0), 400);
     exp.expiry_ts = now + 30;
-    let r = trader::place_order(&mut chain, &alice, m, &exp)
+    let r = trader::place_order(&mut chain, &alice, m, &exp, SeatPick::First)
         .await
         .unwrap();
     assert_eq!(r.rested_lots, 400);
@@ -197,6 +221,7 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
         &bob,
         m,
         &req(Side::Ask, OrderType::ImmediateOrCancel, Some(64_950.0), 400),
+        SeatPick::First,
     )
     .await
     .unwrap();
@@ -222,16 +247,30 @@ async fn deposit_withdraw_orders_cancel_and_markets() {
 async fn positions_show_the_engine_liquidation_price_and_adl_rank() {
     let (mut chain, dep) = setup().await;
     let maker = wallet(&mut chain, &dep, 1_000_000.0).await;
-    trader::deposit(&mut chain, &maker, "BTC-PERP", usd(900_000.0), None)
-        .await
-        .unwrap();
+    trader::deposit(
+        &mut chain,
+        &maker,
+        "BTC-PERP",
+        usd(900_000.0),
+        None,
+        SeatPick::First,
+    )
+    .await
+    .unwrap();
     quote(&mut chain, &maker, 65_000.0, 4, 20_000).await;
     let mut longs = Vec::new();
     for (dep_usd, lots) in [(3_000.0, 10_000u64), (10_000.0, 10_000), (2_000.0, 5_000)] {
         let kp = wallet(&mut chain, &dep, dep_usd).await;
-        trader::deposit(&mut chain, &kp, "BTC-PERP", usd(dep_usd), None)
-            .await
-            .unwrap();
+        trader::deposit(
+            &mut chain,
+            &kp,
+            "BTC-PERP",
+            usd(dep_usd),
+            None,
+            SeatPick::First,
+        )
+        .await
+        .unwrap();
         market_buy(&mut chain, &kp, lots).await;
         longs.push(kp);
     }
@@ -296,4 +335,78 @@ async fn stake_request_and_withdraw_after_the_cooldown() {
     assert_eq!(v.fund_balance, 0.0);
     let ata = client::associated_token_address(&s.pubkey(), &dep.collateral_mint);
     assert_eq!(chain.token_balance(&ata).await, usd(10_000.0));
+}
+
+/// One wallet, two isolated seats: `SeatPick::New` opens the second at the
+/// end of the table, `SeatPick::Index` trades and withdraws in it alone,
+/// and `positions` lists both by index. A seat that is not the wallet's,
+/// an index past the table, or `New` outside a deposit fail before
+/// anything is sent.
+#[tokio::test]
+async fn one_wallet_trades_in_two_seats_by_index() {
+    let (mut chain, dep) = setup().await;
+    let m = "BTC-PERP";
+    let alice = wallet(&mut chain, &dep, 50_000.0).await;
+    let bob = wallet(&mut chain, &dep, 50_000.0).await;
+    let r = trader::deposit(&mut chain, &bob, m, usd(1_000.0), None, SeatPick::First)
+        .await
+        .unwrap();
+    let bob_seat = r.seat;
+    let first = trader::deposit(&mut chain, &alice, m, usd(10_000.0), None, SeatPick::First)
+        .await
+        .unwrap()
+        .seat;
+    let second = trader::deposit(&mut chain, &alice, m, usd(3_000.0), None, SeatPick::New)
+        .await
+        .unwrap();
+    assert_ne!(second.seat, first);
+    assert_eq!(second.collateral_after, 3_000.0);
+    // A bid rests in the second seat only.
+    let bid = req(Side::Bid, OrderType::Limit, Some(64_000.0), 100);
+    trader::place_order(&mut chain, &alice, m, &bid, SeatPick::Index(second.seat))
+        .await
+        .unwrap();
+    let pos = trader::positions(&mut chain, &alice.pubkey(), &[])
+        .await
+        .unwrap();
+    let seats: Vec<(u32, f64, usize)> = pos
+        .iter()
+        .map(|p| (p.seat, p.collateral, p.open_orders.len()))
+        .collect();
+    assert_eq!(seats, vec![(first, 10_000.0, 0), (second.seat, 3_000.0, 1)]);
+    let left = trader::cancel(
+        &mut chain,
+        &alice,
+        m,
+        CancelWhich::All,
+        SeatPick::Index(second.seat),
+    )
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    let w = trader::withdraw(
+        &mut chain,
+        &alice,
+        m,
+        usd(500.0),
+        None,
+        SeatPick::Index(second.seat),
+    )
+    .await
+    .unwrap();
+    assert_eq!((w.seat, w.collateral_after), (second.seat, 2_500.0));
+    // Refused off-chain, with a message: bob's seat, past the table, New.
+    let key = client::find_market(&mut chain, m).await.unwrap().key;
+    let before = chain.account_data(&key).await;
+    for pick in [SeatPick::Index(bob_seat), SeatPick::Index(99)] {
+        let e = trader::withdraw(&mut chain, &alice, m, usd(1.0), None, pick)
+            .await
+            .unwrap_err();
+        assert!(e.contains("seat"), "{e}");
+    }
+    let e = trader::cancel(&mut chain, &alice, m, CancelWhich::All, SeatPick::New)
+        .await
+        .unwrap_err();
+    assert!(e.contains("deposits"), "{e}");
+    assert_eq!(chain.account_data(&key).await, before);
 }

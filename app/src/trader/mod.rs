@@ -62,6 +62,8 @@ pub async fn collateral_token<C: Chain>(
 #[derive(Debug, Serialize)]
 pub struct CollateralReceipt {
     pub market: String,
+    /// the seat's index in the market's seat table.
+    pub seat: u32,
     pub token_account: String,
     /// USD moved.
     pub amount: f64,
@@ -69,12 +71,71 @@ pub struct CollateralReceipt {
     pub collateral_after: f64,
 }
 
-async fn seat_collateral<C: Chain>(chain: &mut C, market: &Pubkey, owner: &Pubkey) -> f64 {
+/// Which of the wallet's seats a command acts on (one wallet may hold
+/// several isolated seats in a market).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SeatPick {
+    /// Its first seat (a deposit: that, else a new one).
+    #[default]
+    First,
+    /// The seat at this index, which must be the wallet's (a deposit may
+    /// name the table's end, `seat_count`, to open a new one).
+    Index(u32),
+    /// Deposits only: a new seat at the end of the table.
+    New,
+}
+
+/// The seat index `pick` names for `owner` in `m`, checked off-chain with
+/// the program's own rule so that a wrong index fails here with a message
+/// (the program would refuse it with `WrongSeatIndex`).
+pub fn pick_seat(
+    m: &MarketAccount,
+    owner: &Pubkey,
+    pick: SeatPick,
+    deposit: bool,
+) -> Result<u32, String> {
+    let v = m.view();
+    let end = v.header.seat_count;
+    let at_max = end >= v.header.max_seats;
+    match pick {
+        SeatPick::First if deposit => m.deposit_seat(owner),
+        SeatPick::First => m.seat(owner),
+        SeatPick::Index(i) if deposit && i == end && !at_max => Ok(i),
+        SeatPick::Index(i) => match v.seats.get(i as usize) {
+            Some(s) if s.owner == *owner => Ok(i),
+            Some(_) => Err(format!("seat {i} of {} is not {owner}'s", m.name())),
+            None => Err(format!("{} has {end} seats: no seat {i}", m.name())),
+        },
+        SeatPick::New if deposit && !at_max => Ok(end),
+        SeatPick::New if deposit => Err(format!("{} is at its max_seats", m.name())),
+        SeatPick::New => Err("--new-seat is for deposits".into()),
+    }
+}
+
+/// The seat at `seat` if it is still `owner`'s, else the owner's first
+/// (an index can move when another seat is released: swap-remove).
+fn seat_after<'a>(
+    v: &'a bulwark::state::MarketRef<'a>,
+    owner: &Pubkey,
+    seat: u32,
+) -> Option<&'a bulwark::state::Seat> {
+    match v.seats.get(seat as usize) {
+        Some(s) if s.owner == *owner => Some(s),
+        _ => collateral::find_seat(v.seats, owner).map(|i| &v.seats[i]),
+    }
+}
+
+async fn seat_collateral<C: Chain>(
+    chain: &mut C,
+    market: &Pubkey,
+    owner: &Pubkey,
+    seat: u32,
+) -> f64 {
     match client::fetch_market(chain, market).await {
         Ok(m) => {
             let v = m.view();
-            collateral::find_seat(v.seats, owner)
-                .map(|i| usd(v.seats[i].collateral as i128))
+            seat_after(&v, owner, seat)
+                .map(|s| usd(s.collateral as i128))
                 .unwrap_or(0.0)
         }
         Err(_) => 0.0,
@@ -82,34 +143,31 @@ async fn seat_collateral<C: Chain>(chain: &mut C, market: &Pubkey, owner: &Pubke
 }
 
 /// Deposits `amount` quote atoms into the wallet's seat of `market` (a
-/// name or address), claiming a seat if it has none.
+/// name or address), claiming a seat if it has none (or `SeatPick::New`).
 pub async fn deposit<C: Chain>(
     chain: &mut C,
     wallet: &Keypair,
     market: &str,
     amount: u64,
     token: Option<Pubkey>,
+    pick: SeatPick,
 ) -> Result<CollateralReceipt, String> {
     let owner = wallet.pubkey();
     let m = client::find_market(chain, market).await?;
     let token = collateral_token(chain, &owner, token).await?;
+    let seat = pick_seat(&m, &owner, pick, true)?;
     send(
         chain,
-        &[ix::deposit(
-            &owner,
-            &m.key,
-            m.deposit_seat(&owner)?,
-            &token,
-            amount,
-        )],
+        &[ix::deposit(&owner, &m.key, seat, &token, amount)],
         wallet,
     )
     .await?;
     Ok(CollateralReceipt {
         market: m.name(),
+        seat,
         token_account: token.to_string(),
         amount: usd(amount as i128),
-        collateral_after: seat_collateral(chain, &m.key, &owner).await,
+        collateral_after: seat_collateral(chain, &m.key, &owner, seat).await,
     })
 }
 
@@ -121,9 +179,11 @@ pub async fn withdraw<C: Chain>(
     market: &str,
     amount: u64,
     token: Option<Pubkey>,
+    pick: SeatPick,
 ) -> Result<CollateralReceipt, String> {
     let owner = wallet.pubkey();
     let m = client::find_market(chain, market).await?;
+    let seat = pick_seat(&m, &owner, pick, false)?;
     let mut ixs = Vec::new();
     if token.is_none() {
         let ex = client::exchange(chain)
@@ -138,27 +198,20 @@ pub async fn withdraw<C: Chain>(
     let token = collateral_token(chain, &owner, token).await?;
     // With a position or orders the withdrawal needs a fresh index.
     let exposed = {
-        let v = m.view();
-        collateral::find_seat(v.seats, &owner)
-            .map(|i| v.seats[i].base_lots != 0 || v.seats[i].num_orders > 0)
-            .unwrap_or(false)
+        let s = &m.view().seats[seat as usize];
+        s.base_lots != 0 || s.num_orders > 0
     };
     if exposed {
         ixs.push(ix::refresh_prices(&m.key, &m.feeds()));
     }
-    ixs.push(ix::withdraw(
-        &owner,
-        &m.key,
-        m.seat(&owner)?,
-        &token,
-        amount,
-    ));
+    ixs.push(ix::withdraw(&owner, &m.key, seat, &token, amount));
     send(chain, &ixs, wallet).await?;
     Ok(CollateralReceipt {
         market: m.name(),
+        seat,
         token_account: token.to_string(),
         amount: usd(amount as i128),
-        collateral_after: seat_collateral(chain, &m.key, &owner).await,
+        collateral_after: seat_collateral(chain, &m.key, &owner, seat).await,
     })
 }
 
@@ -246,10 +299,10 @@ fn decode_event<E: AnchorDeserialize + Discriminator>(d: &[u8]) -> Option<E> {
         .flatten()
 }
 
-fn seat_lots(m: &MarketAccount, owner: &Pubkey) -> i64 {
+fn seat_lots(m: &MarketAccount, owner: &Pubkey, seat: u32) -> i64 {
     let v = m.view();
-    collateral::find_seat(v.seats, owner)
-        .map(|i| v.seats[i].base_lots)
+    seat_after(&v, owner, seat)
+        .map(|s| s.base_lots)
         .unwrap_or(0)
 }
 
@@ -261,9 +314,11 @@ pub async fn place_order<C: Chain>(
     wallet: &Keypair,
     market: &str,
     req: &OrderRequest,
+    pick: SeatPick,
 ) -> Result<OrderReceipt, String> {
     let owner = wallet.pubkey();
     let m = client::find_market(chain, market).await?;
+    let seat = pick_seat(&m, &owner, pick, false)?;
     let tick = m.view().header.config.tick_size;
     let price = match (req.order_type, req.price_usd) {
         (OrderType::Market, p) => p.map(usd_to_atoms).transpose()?.unwrap_or(0),
@@ -286,18 +341,18 @@ pub async fn place_order<C: Chain>(
         expiry_ts: req.expiry_ts,
         reduce_only: req.reduce_only,
     };
-    let before = seat_lots(&m, &owner);
+    let before = seat_lots(&m, &owner, seat);
     let ok = send(
         chain,
         &[
             ix::refresh_prices(&m.key, &m.feeds()),
-            ix::place_order(&owner, &m.key, m.seat(&owner)?, params),
+            ix::place_order(&owner, &m.key, seat, params),
         ],
         wallet,
     )
     .await?;
     let after_m = client::fetch_market(chain, &m.key).await?;
-    let after = seat_lots(&after_m, &owner);
+    let after = seat_lots(&after_m, &owner, seat);
     let mut receipt = OrderReceipt {
         market: m.name(),
         side: match req.side {
@@ -420,10 +475,11 @@ pub async fn cancel<C: Chain>(
     wallet: &Keypair,
     market: &str,
     which: CancelWhich,
+    pick: SeatPick,
 ) -> Result<u16, String> {
     let owner = wallet.pubkey();
     let m = client::find_market(chain, market).await?;
-    let seat = m.seat(&owner)?;
+    let seat = pick_seat(&m, &owner, pick, false)?;
     let i = match which {
         CancelWhich::OrderId(id) => ix::cancel_order(&owner, &m.key, seat, id),
         CancelWhich::ClientId(id) => ix::cancel_order_by_client_id(&owner, &m.key, seat, id),
@@ -432,8 +488,8 @@ pub async fn cancel<C: Chain>(
     send(chain, &[i], wallet).await?;
     let m = client::fetch_market(chain, &m.key).await?;
     let v = m.view();
-    Ok(collateral::find_seat(v.seats, &owner)
-        .map(|i| v.seats[i].num_orders)
+    Ok(seat_after(&v, &owner, seat)
+        .map(|s| s.num_orders)
         .unwrap_or(0))
 }
 

@@ -26,6 +26,8 @@ pub struct OpenOrder {
 pub struct PositionView {
     pub market: String,
     pub name: String,
+    /// the seat's index in the market's seat table (`--seat`).
+    pub seat: u32,
     /// base lots (+ long, − short).
     pub base_lots: i64,
     /// base units.
@@ -147,11 +149,30 @@ fn open_orders(m: &MarketRef, seat: usize) -> Vec<OpenOrder> {
     out
 }
 
-/// `owner`'s position in one market, or None when it has no seat there.
+/// `owner`'s position in one market (its first seat), or None when it has
+/// no seat there.
 pub fn position_in(m: &MarketAccount, owner: &Pubkey) -> Option<PositionView> {
     let v = m.view();
-    let seat_idx = collateral::find_seat(v.seats, owner)?;
-    let s = &v.seats[seat_idx];
+    position_at(m, collateral::find_seat(v.seats, owner)?)
+}
+
+/// The position of every seat `owner` holds in one market, in seat order
+/// (a wallet may hold several isolated seats).
+pub fn positions_in(m: &MarketAccount, owner: &Pubkey) -> Vec<PositionView> {
+    let v = m.view();
+    if *owner == Pubkey::default() {
+        return Vec::new();
+    }
+    (0..v.seats.len())
+        .filter(|&i| v.seats[i].owner == *owner)
+        .filter_map(|i| position_at(m, i))
+        .collect()
+}
+
+/// The position held in seat `seat_idx` of one market.
+pub fn position_at(m: &MarketAccount, seat_idx: usize) -> Option<PositionView> {
+    let v = m.view();
+    let s = v.seats.get(seat_idx)?;
     let cfg = &v.header.config;
     let st = &v.header.state;
     let lpu = cfg.base_lots_per_unit.max(1);
@@ -184,6 +205,7 @@ pub fn position_in(m: &MarketAccount, owner: &Pubkey) -> Option<PositionView> {
     Some(PositionView {
         market: m.key.to_string(),
         name: v.header.name_str().to_string(),
+        seat: seat_idx as u32,
         base_lots: s.base_lots,
         size,
         entry_price: (s.base_lots != 0).then(|| usd(s.entry_cost as i128) / size),
@@ -210,7 +232,7 @@ pub async fn positions<C: Chain>(
     Ok(client::select_markets(chain, markets)
         .await?
         .iter()
-        .filter_map(|m| position_in(m, owner))
+        .flat_map(|m| positions_in(m, owner))
         .collect())
 }
 

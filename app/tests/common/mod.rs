@@ -74,7 +74,14 @@ pub async fn set_price(chain: &mut EmbeddedChain, dep: &Deployment, price: f64) 
 /// The maker cancels everything and quotes `levels` post-only levels each
 /// side around `mid`, `lots` each, 0.05 % apart.
 pub async fn quote(chain: &mut EmbeddedChain, maker: &Keypair, mid: f64, levels: u32, lots: u64) {
-    let _ = trader::cancel(chain, maker, "BTC-PERP", trader::CancelWhich::All).await;
+    let _ = trader::cancel(
+        chain,
+        maker,
+        "BTC-PERP",
+        trader::CancelWhich::All,
+        bulwark_app::trader::SeatPick::First,
+    )
+    .await;
     for l in 0..levels {
         let off = mid * 0.0005 * (l + 1) as f64;
         for (side, px) in [(Side::Bid, mid - off), (Side::Ask, mid + off)] {
@@ -92,6 +99,7 @@ pub async fn quote(chain: &mut EmbeddedChain, maker: &Keypair, mid: f64, levels:
                     client_order_id: 0,
                     expiry_ts: 0,
                 },
+                bulwark_app::trader::SeatPick::First,
             )
             .await
             .expect("maker quote");
@@ -117,6 +125,7 @@ pub async fn market_buy(
             client_order_id: 0,
             expiry_ts: 0,
         },
+        bulwark_app::trader::SeatPick::First,
     )
     .await
     .expect("market buy")
