@@ -683,6 +683,11 @@ pub enum CancelWhich {
 /// Cancels the seat's matching orders on both sides; returns how many.
 /// `OrderId`/`ClientId` that match nothing fail with `OrderNotFound`.
 pub fn cancel(m: &mut MarketMut, seat_idx: usize, which: CancelWhich) -> Result<u32> {
+    // A seat with no resting order has nothing on the book: no pass over it.
+    if m.seats[seat_idx].num_orders == 0 {
+        require!(which == CancelWhich::All, ErrorCode::OrderNotFound);
+        return Ok(0);
+    }
     let header = &mut *m.header;
     let lpu = header.config.base_lots_per_unit;
     let seat_u32: u32 = seat_idx.cast()?;
