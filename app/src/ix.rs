@@ -32,6 +32,11 @@ pub fn event_authority() -> Pubkey {
 pub fn program_data_address() -> Pubkey {
     bulwark::instructions::initialize_exchange::program_data_address()
 }
+/// A market's seat-rent escrow (`["rent_escrow", market]`).
+pub fn rent_escrow_pda(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[RENT_ESCROW_SEED, market.as_ref()], &bulwark::ID).0
+}
+
 pub fn market_vault_pda(market: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[MARKET_VAULT_SEED, market.as_ref()], &bulwark::ID).0
 }
@@ -94,6 +99,7 @@ pub fn create_market(
             exchange: exchange_pda(),
             market: *market,
             vault: market_vault_pda(market),
+            rent_escrow: rent_escrow_pda(market),
             collateral_mint: *collateral_mint,
             token_program: spl_token::ID,
             system_program: anchor_lang::system_program::ID,
@@ -113,6 +119,7 @@ fn move_collateral(
         market: *market,
         vault: market_vault_pda(market),
         owner_token: *owner_token,
+        rent_escrow: rent_escrow_pda(market),
         token_program: spl_token::ID,
         system_program: anchor_lang::system_program::ID,
     }

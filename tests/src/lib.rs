@@ -668,6 +668,7 @@ pub fn move_collateral_accounts(
         market: *market,
         vault: ix::market_vault_pda(market),
         owner_token: *owner_token,
+        rent_escrow: ix::rent_escrow_pda(market),
         token_program: spl_token::ID,
         system_program: anchor_lang::system_program::ID,
     }

@@ -143,3 +143,41 @@ async fn eviction_refunds_the_rent_to_the_owner_wallet_only() {
         Market::account_size(1, env.market_header(BTC).await.book_capacity)
     );
 }
+
+/// A claim pays the seat's rent through the market's own rent escrow
+/// (`["rent_escrow", market]`, so the megabytes of the market account are
+/// never passed to a CPI): another market's escrow, a wallet or a token
+/// account in its place is refused, and nothing moves. The escrow keeps
+/// exactly its own rent.
+#[tokio::test]
+async fn a_claim_pays_through_this_markets_escrow_only() {
+    let mut env = TestEnv::new().await;
+    let market = env.market(BTC);
+    let other = env.market(bulwark_tests::ETH);
+    let t = env.new_trader(100.0).await;
+    let seat = env.deposit_seat_ix(&market, &t.key()).await;
+    let escrow = ix::rent_escrow_pda(&market);
+    let escrow_before = env.raw_account(&escrow).await;
+    assert_eq!(escrow_before.data.len(), 1);
+    assert_eq!(escrow_before.owner, bulwark::ID);
+    let before = env.raw_account(&market).await;
+    let sol = env.raw_account(&t.key()).await.lamports;
+    // The rent_escrow account is the 6th of the deposit's accounts.
+    let spoofs = [ix::rent_escrow_pda(&other), t.key(), t.token];
+    for spoof in spoofs {
+        let mut d = ix::deposit(&t.key(), &market, seat, &t.token, usd(100.0));
+        assert_eq!(d.accounts[5].pubkey, escrow);
+        d.accounts[5].pubkey = spoof;
+        env.send_tx_expect_error(&[d], &[&t.kp], code(E::WrongRentAccount))
+            .await;
+    }
+    assert_eq!(env.raw_account(&market).await, before);
+    assert_eq!(env.raw_account(&t.key()).await.lamports, sol);
+    env.send(
+        &[ix::deposit(&t.key(), &market, seat, &t.token, usd(100.0))],
+        &[&t.kp],
+    )
+    .await;
+    assert_eq!(sol - env.raw_account(&t.key()).await.lamports, SEAT_RENT);
+    assert_eq!(env.raw_account(&escrow).await, escrow_before);
+}

@@ -40,6 +40,10 @@ pub struct CreateMarket<'info> {
         token::authority = exchange,
     )]
     pub vault: Account<'info, TokenAccount>,
+    /// The market's seat-rent escrow PDA, created here (one byte: its bump).
+    /// CHECK: created by this instruction at the derived address.
+    #[account(mut, seeds = [RENT_ESCROW_SEED, market.key().as_ref()], bump)]
+    pub rent_escrow: UncheckedAccount<'info>,
     pub collateral_mint: Account<'info, Mint>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -62,6 +66,21 @@ pub fn handler(ctx: Context<CreateMarket>, args: CreateMarketArgs) -> Result<()>
         info.data_len() == Market::account_size(0, args.book_capacity),
         ErrorCode::WrongMarketSize
     );
+
+    // The seat-rent escrow (a pre-funded address is topped up, not refused).
+    let bump = ctx.bumps.rent_escrow;
+    let market_key = ctx.accounts.market.key();
+    let seeds: &[&[&[u8]]] = &[&[RENT_ESCROW_SEED, market_key.as_ref(), &[bump]]];
+    super::pda::create_pda(
+        &ctx.accounts.admin.to_account_info(),
+        &ctx.accounts.rent_escrow.to_account_info(),
+        &ctx.accounts.system_program.to_account_info(),
+        Rent::get()?.minimum_balance(1),
+        1,
+        &crate::ID,
+        seeds,
+    )?;
+    ctx.accounts.rent_escrow.try_borrow_mut_data()?[0] = bump;
 
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_init()?;

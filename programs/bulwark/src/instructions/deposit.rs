@@ -28,6 +28,11 @@ pub struct MoveCollateral<'info> {
         constraint = owner_token.owner != exchange.key() @ ErrorCode::WrongVault,
     )]
     pub owner_token: Account<'info, TokenAccount>,
+    /// The market's seat-rent escrow (`["rent_escrow", market]`): a claim
+    /// of a new seat pays its rent through it.
+    /// CHECK: checked (owner, PDA of this market) when a claim uses it.
+    #[account(mut)]
+    pub rent_escrow: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -153,20 +158,46 @@ fn grow_if_claimed_at_end(ctx: &Context<MoveCollateral>, seat: u32) -> Result<Op
     info.resize(new_len)?;
     let due = seat_table::rent_due(&Rent::get()?, new_len, info.lamports());
     if due > 0 {
+        // Through the market's escrow: a CPI is charged per byte of every
+        // account it passes, and the market may be megabytes (0.5 CU per
+        // seat of the table); the escrow is one byte, and the program moves
+        // the lamports from it to the market directly.
+        let escrow = ctx.accounts.rent_escrow.to_account_info();
+        check_rent_escrow(&escrow, &ctx.accounts.market.key())?;
         anchor_lang::system_program::transfer(
             CpiContext::new(
                 ctx.accounts.system_program.key(),
                 anchor_lang::system_program::Transfer {
                     from: ctx.accounts.owner.to_account_info(),
-                    to: info.clone(),
+                    to: escrow.clone(),
                 },
             ),
             due,
         )?;
+        escrow.sub_lamports(due)?;
+        info.add_lamports(due)?;
     }
     let mut data = info.try_borrow_mut_data()?;
     let index = seat_table::push_seat_slot(&mut data)?;
     Ok(Some((due, index + 1)))
+}
+
+/// `escrow` must be `market`'s seat-rent escrow: owned by this program,
+/// one byte (its bump), at the PDA `["rent_escrow", market]` for that bump.
+fn check_rent_escrow(escrow: &AccountInfo, market: &Pubkey) -> Result<()> {
+    let bump = {
+        let data = escrow.try_borrow_data()?;
+        require!(
+            escrow.owner == &crate::ID && data.len() == 1,
+            ErrorCode::WrongRentAccount
+        );
+        data[0]
+    };
+    let pda =
+        Pubkey::create_program_address(&[RENT_ESCROW_SEED, market.as_ref(), &[bump]], &crate::ID)
+            .map_err(|_| error!(ErrorCode::WrongRentAccount))?;
+    require_keys_eq!(pda, escrow.key(), ErrorCode::WrongRentAccount);
+    Ok(())
 }
 
 /// Swap-removes the freed seat `seat` from the table (`seat_table`),

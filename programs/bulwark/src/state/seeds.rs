@@ -13,6 +13,11 @@ pub const INSURANCE_SEED: &[u8] = b"insurance";
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
 /// Insurance ledger ring buffer: `["insurance_ledger"]`.
 pub const INSURANCE_LEDGER_SEED: &[u8] = b"insurance_ledger";
+/// A market's seat-rent escrow: `["rent_escrow", market]`. One byte (its
+/// bump), owned by the program: a claimer pays a new seat's rent into it
+/// and the program moves it to the market in the same instruction, so the
+/// market account is never passed to a CPI (which charges per byte).
+pub const RENT_ESCROW_SEED: &[u8] = b"rent_escrow";
 /// Insurance stake: `["stake", owner]` (owner = exchange PDA for the protocol).
 pub const STAKE_SEED: &[u8] = b"stake";
 
