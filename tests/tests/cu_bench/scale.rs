@@ -44,7 +44,7 @@ use crate::bench::{
     exchange_toml, ioc, limit, market_toml, thousands, Bench, Report, Trader, LOTS_PER_BTC,
     START_PRICE, TX_CU_LIMIT,
 };
-use crate::report::{INDEX_TOLERANCE, KNOWN_INDEX_DEPENDENT};
+use crate::report::INDEX_TOLERANCE;
 use anchor_lang::prelude::Pubkey;
 use bulwark::engine::book::Side;
 use bulwark::engine::collateral::required_vault_balance;
@@ -93,20 +93,6 @@ pub const CPI_BYTES_PER_UNIT: u64 = 250;
 
 pub fn row_key(family: &str, seats: u32, end: &str) -> String {
     format!("{family}@{seats}:{end}")
-}
-
-/// The budget of a family's row at `seats`, `end`.
-fn budget_key(family: &'static str, seats: u32, end: &str) -> &'static str {
-    if family != "scale_deposit_new" {
-        return family;
-    }
-    match (end, seats) {
-        ("first", _) => "scale_deposit_new_0",
-        (_, 1_024) => "scale_deposit_new_1024",
-        (_, 16_384) => "scale_deposit_new_16384",
-        (_, 65_536) => "scale_deposit_new_65536",
-        _ => panic!("no deposit_new budget for {seats} seats"),
-    }
 }
 
 /// The ADL of one size.
@@ -294,8 +280,7 @@ async fn one_size(b: &mut Bench, report: &mut Report, n: u32) -> ScaleRun {
     let tn = b.trader(100_000.0);
     let ends: [(&Trader, u32, &str); 2] = [(&cast.t0, 0, "first"), (&tn, n - 1, "last")];
     let at = |seat: u32| format!("seat {} of {}", thousands(seat as u64), thousands(n as u64));
-    let key =
-        |family: &'static str, end: &str| (row_key(family, n, end), budget_key(family, n, end));
+    let key = |family: &'static str, end: &str| (row_key(family, n, end), family);
 
     // The claim of seat 0 of the empty table, then the rest of the table
     // but its last seat in the bytes, then the claim of the last seat.
@@ -462,7 +447,7 @@ async fn ends_sequence(
 ) {
     let m = *m;
     let at = |seat: u32| format!("seat {} of {}", thousands(seat as u64), thousands(n as u64));
-    let key = |family: &'static str| (row_key(family, n, end), budget_key(family, n, end));
+    let key = |family: &'static str| (row_key(family, n, end), family);
     let i = ix::deposit(&t.key(), &m, s, &t.token, usd(10_000.0));
     let label = format!("deposit (existing seat), {}", at(s));
     b.measure_as(report, key("scale_deposit"), &label, i, &[&t.kp])
@@ -595,15 +580,12 @@ pub async fn scale_scenarios(report: &mut Report) -> (Vec<ScaleRun>, String) {
     (runs, rent)
 }
 
-/// The largest |last − first| over every family but the known ones, and
-/// the row it came from.
+/// The largest |last − first| over every family and size, and the row it
+/// came from.
 pub fn worst_index_difference(report: &Report, runs: &[ScaleRun]) -> (u64, String) {
     let mut worst = (0, String::new());
     for r in runs {
         for (family, label) in ENDS {
-            if KNOWN_INDEX_DEPENDENT.contains(&family) {
-                continue;
-            }
             let a = report.cu(&row_key(family, r.seats, "first"));
             let z = report.cu(&row_key(family, r.seats, "last"));
             if a.abs_diff(z) >= worst.0 && (a.abs_diff(z) > 0 || worst.1.is_empty()) {
@@ -617,46 +599,42 @@ pub fn worst_index_difference(report: &Report, runs: &[ScaleRun]) -> (u64, Strin
     worst
 }
 
-/// (seats, last − first) of the known index-dependent families.
-pub fn known_index_differences(report: &Report, runs: &[ScaleRun]) -> Vec<(u32, u64)> {
-    runs.iter()
-        .map(|r| {
-            let a = report.cu(&row_key("scale_deposit_new", r.seats, "first"));
-            let z = report.cu(&row_key("scale_deposit_new", r.seats, "last"));
-            (r.seats, z.saturating_sub(a))
-        })
-        .collect()
-}
-
 /// The check of issue 12's "no instruction's CU grows with the seat's
-/// index": every family within [`INDEX_TOLERANCE`] at every size. A new
-/// seat's claim (`KNOWN_INDEX_DEPENDENT`) grows by the CPI's charge for
-/// the market account it passes to the System program (1 CU per 250 bytes
-/// of the account); it must grow by exactly that, within the tolerance, so
-/// anything else that starts to depend on the index still fails.
+/// index": every family within [`INDEX_TOLERANCE`] at every size.
 pub fn index_checks(report: &Report, runs: &[ScaleRun]) -> Vec<String> {
     let mut failures = Vec::new();
     for r in runs {
         for (family, _) in ENDS {
             let a = report.cu(&row_key(family, r.seats, "first"));
             let z = report.cu(&row_key(family, r.seats, "last"));
-            let expected = if KNOWN_INDEX_DEPENDENT.contains(&family) {
-                (r.len_last as u64 / CPI_BYTES_PER_UNIT) as i64
-                    - (r.len_first as u64 / CPI_BYTES_PER_UNIT) as i64
-            } else {
-                0
-            };
-            let d = z as i64 - a as i64 - expected;
-            if d.unsigned_abs() > INDEX_TOLERANCE {
+            if a.abs_diff(z) > INDEX_TOLERANCE {
+                let hint = if family == "scale_deposit_new" {
+                    format!(
+                        " (a CPI that passes the market account would add {} here: 1 CU per \
+                         {CPI_BYTES_PER_UNIT} bytes of it)",
+                        claim_cpi_charge(r)
+                    )
+                } else {
+                    String::new()
+                };
                 failures.push(format!(
-                    "{family} at {} seats: {a} CU at seat 0, {z} at the last seat (expected \
-                     difference {expected}): an instruction's CU depends on the seat's index",
+                    "{family} at {} seats: {a} CU at seat 0, {z} at the last seat: an \
+                     instruction's CU depends on the seat's index{hint}",
                     r.seats
                 ));
             }
         }
     }
     failures
+}
+
+/// What a CPI passing the market account would charge more at the last
+/// seat's claim than at seat 0's: the accounts' lengths after the two
+/// claims, at 1 CU per [`CPI_BYTES_PER_UNIT`] bytes (how the claim grew
+/// while the seat's rent was paid to the market by a System transfer).
+pub fn claim_cpi_charge(r: &ScaleRun) -> i64 {
+    (r.len_last as u64 / CPI_BYTES_PER_UNIT) as i64
+        - (r.len_first as u64 / CPI_BYTES_PER_UNIT) as i64
 }
 
 /// The tables of the scaled markets: the ends, ADL, rent, orders per second.
@@ -675,22 +653,14 @@ pub fn render(report: &Report, runs: &[ScaleRun]) -> String {
     let _ = writeln!(s, " ---: |");
     for (family, label) in ENDS {
         let _ = write!(s, "| {label} |");
-        let mut budgets = Vec::new();
         for r in runs {
             for end in ["first", "last"] {
-                let _ = write!(
-                    s,
-                    " {} |",
-                    thousands(report.cu(&row_key(family, r.seats, end)))
-                );
-                let b = crate::report::budget(budget_key(family, r.seats, end)).unwrap_or(0);
-                if !budgets.contains(&b) {
-                    budgets.push(b);
-                }
+                let cu = report.cu(&row_key(family, r.seats, end));
+                let _ = write!(s, " {} |", thousands(cu));
             }
         }
-        let bs: Vec<String> = budgets.into_iter().map(thousands).collect();
-        let _ = writeln!(s, " {} |", bs.join(" / "));
+        let b = crate::report::budget(family).map_or("none".into(), thousands);
+        let _ = writeln!(s, " {b} |");
     }
     let _ = writeln!(s);
     let per_fill = |r: &ScaleRun, end: &str| {
@@ -760,15 +730,28 @@ async fn rent_table(b: &mut Bench) -> String {
         thousands(bulwark::state::BOOK_OFFSET as u64),
         thousands(core::mem::size_of::<Market>() as u64)
     );
+    // What `create_market` also creates: the vault (an SPL token account)
+    // and the one-byte seat-rent escrow PDA.
+    let vault = b.chain.rent_exempt(165).await;
+    let escrow = b.chain.rent_exempt(1).await;
     for book in [64u32, 256] {
         let len = Market::account_size(0, book);
         let l = b.chain.rent_exempt(len).await;
         let _ = writeln!(
             s,
-            "| new market, {book} orders per side, no seats | {} | {} | {} |",
+            "| new market account, {book} orders per side, no seats | {} | {} | {} |",
             thousands(len as u64),
             thousands(l),
             sol(l)
+        );
+        let all = l + vault + escrow;
+        let _ = writeln!(
+            s,
+            "| **a new market in all** ({book} orders per side: the market account, its vault \
+             (165), its seat-rent escrow (1)) | {} | {} | {} |",
+            thousands(len as u64 + 166),
+            thousands(all),
+            sol(all)
         );
     }
     let len = Market::account_size(0, BOOK);
