@@ -14,7 +14,8 @@ use bulwark_app::config::usd;
 use bulwark_app::ix;
 use bulwark_tests::{ioc, limit, TestEnv, Trader};
 
-async fn seventeen_shorts() -> (TestEnv, Trader, Vec<Trader>) {
+/// The setup above (also the ranking round's, `adl_round.rs`).
+pub(crate) async fn seventeen_shorts() -> (TestEnv, Trader, Vec<Trader>) {
     let cfg = MarketToml {
         max_seats: 24,
         book_capacity: 32,

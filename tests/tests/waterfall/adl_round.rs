@@ -3,36 +3,18 @@
 //! one-transaction `auto_deleverage`'s, and while it is open the market is
 //! frozen for everything but cancels and the round's own steps.
 //!
-//! Setup (as `adl_bounded`): A (seat 0) long 17 000 lots at 100 with 900
+//! Setup (`adl_bounded::seventeen_shorts`): A (seat 0) long 17 000 lots at 100 with 900
 //! USD; seventeen shorts (seats 1..17) of 1 000 lots, 1 000 USD each, each
 //! resting nothing; a gap to 90 makes A's equity −800 with an empty fund.
 
+use super::adl_bounded::seventeen_shorts;
 use crate::common::*;
-use bulwark::engine::book::Side::{Ask, Bid};
+use bulwark::engine::book::Side::Ask;
 use bulwark::state::{AdlEvent, AdlFillEvent, AdlRoundBegun, AdlRoundEnded};
 use bulwark_app::config::usd;
 use bulwark_app::ix;
-use bulwark_tests::{code, ioc, limit, BulwarkError as E, TestEnv, Trader};
+use bulwark_tests::{code, limit, BulwarkError as E};
 use solana_signer::Signer;
-
-async fn seventeen_shorts() -> (TestEnv, Trader, Vec<Trader>) {
-    let cfg = MarketToml {
-        max_seats: 24,
-        book_capacity: 32,
-        ..MarketToml::base()
-    };
-    let mut env = cfg.env().await;
-    let a = env.funded_trader(MKT, 900.0).await;
-    let mut shorts = Vec::new();
-    for _ in 0..17 {
-        let s = env.funded_trader(MKT, 1_000.0).await;
-        env.place(&s, MKT, limit(Ask, 100.0, 1_000)).await;
-        shorts.push(s);
-    }
-    env.place(&a, MKT, ioc(Bid, 100.0, 17_000)).await;
-    move_price(&mut env, 90.0).await;
-    (env, a, shorts)
-}
 
 /// (seat, lots, deficit share, score) of each fill: what must not depend
 /// on how the ranking was run.
