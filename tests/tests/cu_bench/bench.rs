@@ -116,6 +116,9 @@ pub struct Row {
     pub budget: &'static str,
     pub label: String,
     pub cu: u64,
+    /// Compute units of the programs it invoked (its CPIs), from the
+    /// transaction logs: (program id, CU), in order.
+    pub inner: Vec<(String, u64)>,
 }
 
 #[derive(Default)]
@@ -169,6 +172,35 @@ pub fn ioc(side: Side, price_usd: f64, lots: u64) -> OrderParams {
 
 /// The compute units the program's top-level invocation logged (the last
 /// "consumed" line of the program: nested self-CPIs log theirs first).
+/// The compute units of every program invoked by another (depth ≥ 2), from
+/// the runtime's `Program <id> invoke [n]` / `consumed N of M` / `success`
+/// log lines: (program id, CU), in order. Builtins (System) log no
+/// `consumed` line and do not appear.
+pub fn inner_units(logs: &[String]) -> Vec<(String, u64)> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for l in logs {
+        let Some(rest) = l.strip_prefix("Program ") else {
+            continue;
+        };
+        let mut words = rest.split(' ');
+        let id = words.next().unwrap_or_default();
+        match words.next() {
+            Some("invoke") => stack.push(id.to_string()),
+            Some("consumed") if stack.len() >= 2 => {
+                if let Some(n) = words.next().and_then(|n| n.parse().ok()) {
+                    out.push((id.to_string(), n));
+                }
+            }
+            Some("success") | Some("failed:") => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 pub fn logged_units(logs: &[String]) -> Option<u64> {
     let prefix = format!("Program {} consumed ", bulwark::ID);
     logs.iter()
@@ -318,6 +350,7 @@ impl Bench {
             budget,
             label: label.to_string(),
             cu: ok.compute_units,
+            inner: inner_units(&ok.logs),
         });
         ok
     }

@@ -149,9 +149,16 @@ pub fn render(report: &Report) -> String {
 /// order minus the 1-fill order), and what the earlier profiles found
 /// (BENCHMARKS.md "What the solvency rules cost", docs/scale.md section 3);
 /// "not profiled" where neither says more.
-fn obstacle(goal: &str, fixed: u64, per_fill: u64) -> String {
+fn obstacle(goal: &str, fixed: u64, per_fill: u64, inner: &[(String, u64)], total: u64) -> String {
     let f = thousands(fixed);
     let p = thousands(per_fill);
+    let cpis = inner_summary(inner);
+    // What is left to the program's own code: the total less the fixed
+    // part, the callees and the runtime's 946 CU per CPI (the System
+    // transfer of a claim logs nothing and is not among them).
+    let own =
+        total.saturating_sub(fixed + inner.iter().map(|(_, cu)| cu + INVOKE_UNITS).sum::<u64>());
+    let o = thousands(own);
     match goal {
         "resting" => format!(
             "{f} of it is what any trader instruction on the market costs (an empty \
@@ -175,14 +182,16 @@ fn obstacle(goal: &str, fixed: u64, per_fill: u64) -> String {
              that would replace it"
         ),
         "deposit" => format!(
-            "{f} fixed (as above), the token transfer CPI (the runtime charges 946 CU for \
-             any CPI, agave's `invoke_units`, before the token program runs), then the vault re-read and the solvency \
-             check; not profiled further"
+            "{f} fixed (as above); measured inside it: {cpis}, each CPI also charged 946 CU \
+             before the callee runs (agave's `invoke_units`); the other {o} CU are the \
+             program's own (the token accounts' checks and re-read, the seat's update, the \
+             128-bit solvency check, the event; not split further)"
         ),
         "liquidation" => format!(
             "the close is a fill against the book with the maker's guard (about {p} CU, as a \
-             taker's), plus {f} fixed and the health checks and fee split; not profiled \
-             further"
+             taker's), plus {f} fixed, the health checks and the fee split; measured inside \
+             it: {cpis}, each CPI also charged 946 CU before the callee runs; the program's \
+             own code is {o} CU of it"
         ),
         "adl" => "the ranking loop itself: loads, the settled test, one multiplication and \
              three divisions per ranked seat, and the bankrupt-first pass over the target's \
@@ -196,6 +205,35 @@ fn obstacle(goal: &str, fixed: u64, per_fill: u64) -> String {
         ),
         _ => String::new(),
     }
+}
+
+/// The runtime's charge for any CPI before the callee runs (agave 4.2.2
+/// `invoke_units`).
+const INVOKE_UNITS: u64 = 946;
+
+/// The CPIs a row made, named, with their CU (from the logs).
+fn inner_summary(inner: &[(String, u64)]) -> String {
+    if inner.is_empty() {
+        return "no CPI".into();
+    }
+    inner
+        .iter()
+        .map(|(id, cu)| {
+            let name = if *id == spl_token_id() {
+                "the token program's transfer".to_string()
+            } else if *id == bulwark::ID.to_string() {
+                "the program's event self-invocation (`emit_cpi!`)".to_string()
+            } else {
+                format!("program {id}")
+            };
+            format!("{name} {} CU", thousands(*cu))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn spl_token_id() -> String {
+    anchor_spl::token::spl_token::ID.to_string()
 }
 
 /// The goals of issue 12, from the 65,536-seat rows.
@@ -215,12 +253,30 @@ pub fn goals(report: &Report, runs: &[ScaleRun]) -> String {
         "| goal (issue 12) | target | seat 0 | seat 65,535 | | what stands in the way |"
     );
     let _ = writeln!(s, "| --- | ---: | ---: | ---: | --- | --- |");
+    let inner_of = |family: &str| {
+        let k = scale::row_key(family, big.seats, "last");
+        report
+            .rows
+            .iter()
+            .find(|r| r.key == k)
+            .map(|r| r.inner.clone())
+            .unwrap_or_default()
+    };
+    let inner = [
+        ("deposit", inner_of("scale_deposit")),
+        ("liquidation", inner_of("scale_liquidate")),
+    ];
     let mut line = |what: &str, target: u64, (a, z): (u64, u64), key: &str| {
         let ok = a <= target && z <= target;
+        let cpis = inner
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
         let why = if ok {
             String::new()
         } else {
-            obstacle(key, fixed, per_fill)
+            obstacle(key, fixed, per_fill, cpis, z)
         };
         let _ = writeln!(
             s,
@@ -279,7 +335,7 @@ pub fn goals(report: &Report, runs: &[ScaleRun]) -> String {
     let why = if worst <= INDEX_TOLERANCE {
         String::new()
     } else {
-        obstacle("index", fixed, per_fill)
+        obstacle("index", fixed, per_fill, &[], 0)
     };
     let _ = writeln!(
         s,
