@@ -128,32 +128,9 @@ fn ranks_before(a: &RankInputs, ia: usize, b: &RankInputs, ib: usize) -> bool {
 /// Counterparties one `auto_deleverage` call takes at most.
 pub const ADL_BATCH: usize = 16;
 
-/// The `ADL_BATCH` top-ranked seats holding a position on `side` (0 long,
-/// 1 short), other than `exclude`, best first, in one pass over the seat
-/// table. Closing the bankrupt position changes no other seat's score, so
-/// this is the order of repeated "take the top-ranked" steps.
-///
-/// Same result (and same errors) as ranking every seat with [`rank_inputs`]
-/// and keeping the best `ADL_BATCH`, but a seat in the common case (settled,
-/// every intermediate within 64 bits) is scored in 64-bit arithmetic inline,
-/// and its `RankInputs` are built only if it makes the batch.
-pub fn top_ranked(
-    m: &MarketMut,
-    side: usize,
-    exclude: usize,
-    mark: u64,
-) -> Result<([(usize, RankInputs); ADL_BATCH], usize)> {
-    let cfg = &m.header.config;
-    let st = &m.header.state;
-    let mut top = Top::new();
-    let mut none = |_: usize, _: &Seat| Ok(());
-    match side {
-        0 => scan::<false, _>(&mut top, cfg, st, m.seats, 0, exclude, mark, &mut none)?,
-        1 => scan::<true, _>(&mut top, cfg, st, m.seats, 0, exclude, mark, &mut none)?,
-        _ => {}
-    }
-    Ok((top.top, top.n))
-}
+/// The `ADL_BATCH` best-ranked seats (seat, ranking inputs), best first,
+/// and how many there are.
+pub type Ranked = ([(usize, RankInputs); ADL_BATCH], usize);
 
 /// The ranked counterparties of a bankrupt position on the side opposite
 /// `side` (0 long, 1 short: the side that pays), and the most bankrupt seat
@@ -161,10 +138,9 @@ pub fn top_ranked(
 /// seats of earlier ranges (all below `range`), `best` the most bankrupt
 /// seat of earlier ranges ((deficit, index), index `usize::MAX` = none):
 /// splitting the table into ranges scanned in index order gives the
-/// whole table's result ([`top_ranked`] and
-/// [`super::deleverage::first_bankrupt`]).
-pub type Ranked = ([(usize, RankInputs); ADL_BATCH], usize);
-
+/// whole table's result (and [`super::deleverage::first_bankrupt`]'s).
+/// Closing the bankrupt position changes no other seat's score, so the
+/// ranking is the order of repeated "take the top-ranked" steps.
 pub fn rank_range(
     m: &MarketMut,
     side: usize,
@@ -186,8 +162,8 @@ pub fn rank_range(
     let base = range.start;
     let seats = &m.seats[range];
     match side {
-        0 => scan::<false, _>(&mut top, cfg, st, seats, base, usize::MAX, mark, &mut other)?,
-        1 => scan::<true, _>(&mut top, cfg, st, seats, base, usize::MAX, mark, &mut other)?,
+        0 => scan::<false, _>(&mut top, cfg, st, seats, base, mark, &mut other)?,
+        1 => scan::<true, _>(&mut top, cfg, st, seats, base, mark, &mut other)?,
         _ => {}
     }
     Ok(((top.top, top.n), bankrupt.best))
@@ -327,8 +303,13 @@ pub(crate) fn owed_fast(s: &Seat, base: i64, abs: u64, funding: i128, loss: i128
 }
 
 /// One pass over the seats of side `SHORT` (false: longs); `seats` starts
-/// at table index `offset`, and `exclude` is a table index. Seats holding
-/// a position on the other side go to `other` (table index, seat).
+/// at table index `offset`. Seats holding a position on the other side go
+/// to `other` (table index, seat).
+///
+/// Same result (and same errors) as ranking every seat with [`rank_inputs`]
+/// and keeping the best `ADL_BATCH`, but a seat in the common case (settled,
+/// every intermediate within 64 bits) is scored in 64-bit arithmetic inline,
+/// and its `RankInputs` are built only if it makes the batch.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn scan<const SHORT: bool, F: FnMut(usize, &Seat) -> Result<()>>(
@@ -337,7 +318,6 @@ fn scan<const SHORT: bool, F: FnMut(usize, &Seat) -> Result<()>>(
     st: &MarketState,
     seats: &[Seat],
     offset: usize,
-    exclude: usize,
     mark: u64,
     other: &mut F,
 ) -> Result<()> {
@@ -348,9 +328,6 @@ fn scan<const SHORT: bool, F: FnMut(usize, &Seat) -> Result<()>>(
     let (funding_i, loss_i) = (funding.get(), loss.get());
     // |base| × mark < 2^61 exactly when |base| ≤ max_base.
     let max_base = (FAST_BOUND - 1).checked_div(mark).unwrap_or(u64::MAX);
-    let excluded: *const Seat = seats
-        .get(exclude.wrapping_sub(offset))
-        .map_or(core::ptr::null(), |s| s);
     let (mut thr, mut thr_n) = top.thr64();
     for s in seats {
         let base = s.base_lots;
@@ -358,9 +335,6 @@ fn scan<const SHORT: bool, F: FnMut(usize, &Seat) -> Result<()>>(
             if base != 0 {
                 other(offset + index_of(seats, s), s)?;
             }
-            continue;
-        }
-        if core::ptr::eq(s, excluded) {
             continue;
         }
         // The common case, exactly as `rank_inputs` computes it: settled
@@ -502,17 +476,30 @@ mod tests {
     use crate::engine::sandbox::MarketBuf;
     use crate::math::PodI128;
 
-    /// The ranking by definition: every seat of the side through
-    /// `rank_inputs`, sorted, the first `ADL_BATCH` kept.
-    fn reference(
+    /// The ranking pass alone (`scan` with nothing done for the other
+    /// side), over the whole table.
+    fn top_ranked(
         m: &MarketMut,
         side: usize,
-        exclude: usize,
         mark: u64,
-    ) -> Result<Vec<(usize, RankInputs)>> {
+    ) -> Result<([(usize, RankInputs); ADL_BATCH], usize)> {
+        let (cfg, st) = (&m.header.config, &m.header.state);
+        let mut top = Top::new();
+        let mut none = |_: usize, _: &Seat| Ok(());
+        match side {
+            0 => scan::<false, _>(&mut top, cfg, st, m.seats, 0, mark, &mut none)?,
+            1 => scan::<true, _>(&mut top, cfg, st, m.seats, 0, mark, &mut none)?,
+            _ => {}
+        }
+        Ok((top.top, top.n))
+    }
+
+    /// The ranking by definition: every seat of the side through
+    /// `rank_inputs`, sorted, the first `ADL_BATCH` kept.
+    fn reference(m: &MarketMut, side: usize, mark: u64) -> Result<Vec<(usize, RankInputs)>> {
         let mut v = Vec::new();
         for (i, s) in m.seats.iter().enumerate() {
-            if i != exclude && side_index(s.base_lots) == Some(side) {
+            if side_index(s.base_lots) == Some(side) {
                 v.push((i, rank_inputs(&m.header.config, &m.header.state, s, mark)?));
             }
         }
@@ -548,11 +535,11 @@ mod tests {
 
     /// Compares `top_ranked` with the definition on both sides (and an
     /// invalid one); returns whether the ranking failed.
-    fn check(m: &MarketMut, exclude: usize, mark: u64, what: &str) -> bool {
+    fn check(m: &MarketMut, mark: u64, what: &str) -> bool {
         let mut failed = false;
         for side in 0..3 {
-            let want = reference(m, side, exclude, mark);
-            let got = top_ranked(m, side, exclude, mark);
+            let want = reference(m, side, mark);
+            let got = top_ranked(m, side, mark);
             match (want, got) {
                 (Ok(w), Ok((t, n))) => {
                     assert_eq!(&t[..n], &w[..], "{what} side {side}");
@@ -593,8 +580,8 @@ mod tests {
     /// most bankrupt seat of the other side by definition.
     fn check_fused(m: &MarketMut, side: usize, mark: u64, what: &str) {
         let n = m.seats.len();
-        let want = reference(m, side, usize::MAX, mark)
-            .and_then(|r| Ok((r, reference_bankrupt(m, side == 1, mark)?)));
+        let want =
+            reference(m, side, mark).and_then(|r| Ok((r, reference_bankrupt(m, side == 1, mark)?)));
         for cut in [n, n / 2, 1.min(n)] {
             let first = rank_range(m, side, 0..cut, mark, &[], (0, usize::MAX));
             let got = first.and_then(|((t, k), best)| {
@@ -713,8 +700,7 @@ mod tests {
                     _ => s.base_lots = x,
                 }
             }
-            let exclude = rng.below(seats as u64 + 2) as usize;
-            if check(&m, exclude, mark, &format!("round {round}")) {
+            if check(&m, mark, &format!("round {round}")) {
                 errors += 1;
             } else {
                 clean += 1;
@@ -751,7 +737,7 @@ mod tests {
             s.collateral = 1_000 - 3_500_000 + i as i64 * 7;
         }
         m.seats[6].collateral = 1_000 - 3_500_000 - 500;
-        check(&m, usize::MAX, mark, "huge");
+        check(&m, mark, "huge");
         for i in 0..8 {
             let r = rank_inputs(&m.header.config, &m.header.state, &m.seats[i], mark).unwrap();
             assert!(i % 2 == 1 || r.score > i64::MAX as i128, "{r:?}");

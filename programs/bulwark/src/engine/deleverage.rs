@@ -5,7 +5,7 @@
 //! once the fund can pay nothing for it — empty, at its rolling cap, or the
 //! book cannot take the position within the cover limit (`cover`) — at the
 //! mark, against the opposite side's positions in the order of the ranking
-//! the program computes (`adl::top_ranked`), taking exactly the bankrupt
+//! the program computes (`adl::rank_range`), taking exactly the bankrupt
 //! position's lots. The deficit left is then paid:
 //!  - ADL mode: by the counterparties closed, pro rata to the lots each
 //!    took (each share rounded up, the surplus to the insurance fund), but
