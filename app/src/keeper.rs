@@ -288,55 +288,37 @@ impl Keeper {
                     // for closing the whole position on the book, or the
                     // book cannot take it; the fund pays first even then),
                     // else the fund's cover with a close in the same step.
-                    Need::Bankrupt
-                        if base != 0 && crate::keeper_adl::needs_round(m.seats.len()) =>
-                    {
+                    Need::Bankrupt => {
                         // Too many seats for one transaction: a ranking
                         // round, predicted first, over several.
-                        let r = crate::keeper_adl::predict(buf.bytes(), Some(seat), fund, now);
-                        match r {
-                            Ok(end) if end.outcome.is_some() => {
-                                let sent = crate::keeper_adl::run_round(
-                                    chain,
-                                    &self.kp,
-                                    &self.market,
-                                    Some((owner, seat_ix)),
-                                    fund,
-                                    now,
-                                )
-                                .await;
-                                match sent {
-                                    Ok(end) => actions.extend(round_action(&end)),
-                                    Err(e) => {
-                                        self.backoff.insert(owner, self.round + 3);
-                                        actions.push(Action::Failed {
-                                            what: format!("ADL round {}", name(&owner)),
-                                            error: e,
-                                        });
-                                        break;
-                                    }
-                                }
-                                continue;
-                            }
-                            _ if available > 0 => {
-                                let mut v = self.fresh(chain).await;
-                                match liquidation::cover_bankruptcy(&mut v.view(), seat, fund, now)
-                                {
-                                    Ok(amount) => (
-                                        vec![ix::cover_bankruptcy(&self.market, &owner, seat_ix)],
-                                        Some(Action::CoveredBankruptcy {
-                                            trader: name(&owner),
-                                            amount,
-                                        }),
-                                    ),
-                                    Err(_) => break,
+                        let large = base != 0 && crate::keeper_adl::needs_round(m.seats.len());
+                        if large
+                            && crate::keeper_adl::predict(buf.bytes(), Some(seat), fund, now)
+                                .is_ok_and(|end| end.outcome.is_some())
+                        {
+                            let sent = crate::keeper_adl::run_round(
+                                chain,
+                                &self.kp,
+                                &self.market,
+                                Some((owner, seat_ix)),
+                                fund,
+                                now,
+                            )
+                            .await;
+                            match sent {
+                                Ok(end) => actions.extend(round_action(&end)),
+                                Err(e) => {
+                                    self.backoff.insert(owner, self.round + 3);
+                                    actions.push(Action::Failed {
+                                        what: format!("ADL round {}", name(&owner)),
+                                        error: e,
+                                    });
+                                    break;
                                 }
                             }
-                            _ => break,
+                            continue;
                         }
-                    }
-                    Need::Bankrupt => {
-                        let adl_out = if base != 0 {
+                        let adl_out = if base != 0 && !large {
                             let mut v = buf.view();
                             adl::auto_deleverage(&mut v, seat, fund, now, &mut |_| {}).ok()
                         } else {
@@ -345,14 +327,7 @@ impl Keeper {
                         match adl_out {
                             Some(o) => (
                                 vec![ix::auto_deleverage(&self.market, &owner, seat_ix)],
-                                Some(Action::Deleveraged {
-                                    trader: name(&owner),
-                                    lots: o.lots,
-                                    deficit: o.deficit,
-                                    counterparties: o.counterparties,
-                                    socialized: o.socialized,
-                                    fund_paid: o.fund_paid,
-                                }),
+                                Some(deleveraged(name(&owner), &o)),
                             ),
                             None if available > 0 => {
                                 let mut v = self.fresh(chain).await;
@@ -443,12 +418,17 @@ impl Keeper {
 /// The action a ranking round's end reports: its close, if ADL was still
 /// due for the side's most bankrupt seat.
 fn round_action(end: &bulwark::engine::adl_round::RoundEnd) -> Option<Action> {
-    end.outcome.map(|o| Action::Deleveraged {
-        trader: format!("seat {}", end.target),
+    end.outcome
+        .map(|o| deleveraged(format!("seat {}", end.target), &o))
+}
+
+fn deleveraged(trader: String, o: &adl::AdlOutcome) -> Action {
+    Action::Deleveraged {
+        trader,
         lots: o.lots,
         deficit: o.deficit,
         counterparties: o.counterparties,
         socialized: o.socialized,
         fund_paid: o.fund_paid,
-    })
+    }
 }

@@ -96,18 +96,21 @@ pub fn pick_seat(
 ) -> Result<u32, String> {
     let v = m.view();
     let end = v.header.seat_count;
-    let at_max = end >= v.header.max_seats;
+    // The program's own rule for a claim at the end of the table.
+    let grows = |i: u32| bulwark::engine::seat_table::claim_grows(v.header, i);
     match pick {
         SeatPick::First if deposit => m.deposit_seat(owner),
         SeatPick::First => m.seat(owner),
-        SeatPick::Index(i) if deposit && i == end && !at_max => Ok(i),
+        SeatPick::Index(i) if deposit && grows(i).unwrap_or(false) => Ok(i),
         SeatPick::Index(i) => match v.seats.get(i as usize) {
             Some(s) if s.owner == *owner => Ok(i),
             Some(_) => Err(format!("seat {i} of {} is not {owner}'s", m.name())),
             None => Err(format!("{} has {end} seats: no seat {i}", m.name())),
         },
-        SeatPick::New if deposit && !at_max => Ok(end),
-        SeatPick::New if deposit => Err(format!("{} is at its max_seats", m.name())),
+        SeatPick::New if deposit => match grows(end) {
+            Ok(_) => Ok(end),
+            Err(_) => Err(format!("{} is at its max_seats", m.name())),
+        },
         SeatPick::New => Err("--new-seat is for deposits".into()),
     }
 }

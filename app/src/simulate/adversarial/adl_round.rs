@@ -18,16 +18,8 @@ async fn bankrupt_long_and_short(
     let mm = sim.add_trader("mm", 1_000_000.0).await?;
     let l = sim.add_trader("bankrupt-long", 3_300.0).await?;
     let s = sim.add_trader("ranked-short", 20_000.0).await?;
+    super::waterfall::gap_long(sim, mm, l).await?;
     let m = mkt(sim).await?;
-    cross(
-        sim,
-        mm,
-        l,
-        Side::Bid,
-        px(&m, START_USD, false),
-        lots(&m, 1.0),
-    )
-    .await?;
     cross(
         sim,
         mm,

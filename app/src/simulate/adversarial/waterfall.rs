@@ -103,9 +103,9 @@ pub(super) async fn cover_open_position(
     })
 }
 
-/// Opens the bankrupt long of attacks 5 and 6: 1 BTC at 65,000 with
+/// Opens the bankrupt long of attacks 5, 6, 19 and 20: 1 BTC at 65,000 with
 /// 3,300 USD from `mm`'s ask.
-async fn gap_long(sim: &mut Sim, mm: usize, l: usize) -> Result<(), String> {
+pub(super) async fn gap_long(sim: &mut Sim, mm: usize, l: usize) -> Result<(), String> {
     let m = mkt(sim).await?;
     cross(
         sim,
