@@ -9,11 +9,12 @@
 
 use super::adl_bounded::seventeen_shorts;
 use crate::common::*;
+use anchor_lang::error::ErrorCode as Anchor;
 use bulwark::engine::book::Side::Ask;
 use bulwark::state::{AdlEvent, AdlFillEvent, AdlRoundBegun, AdlRoundEnded};
 use bulwark_app::config::usd;
 use bulwark_app::ix;
-use bulwark_tests::{code, limit, BulwarkError as E};
+use bulwark_tests::{anchor_code, code, limit, replace_account, unsign, BulwarkError as E};
 use solana_signer::Signer;
 
 /// (seat, lots, deficit share, score) of each fill: what must not depend
@@ -120,6 +121,27 @@ async fn an_open_round_freezes_the_market_and_ends_by_execute_or_abort() {
         .await;
     let funding = ix::update_funding(&market);
     env.send_tx_expect_error(&[funding], &[], code(E::AdlRoundActive))
+        .await;
+    assert_eq!(env.raw_account(&market).await.data, before);
+
+    // The round's steps refuse the usual account attacks, changing
+    // nothing: an unsigned caller, a market the program does not own (the
+    // caller's wallet), a forged exchange (a copy at another address).
+    let scan = ix::adl_scan(&s.key(), &market, 5);
+    let unsigned = unsign(scan.clone(), &s.key());
+    env.send_tx_expect_error(&[unsigned], &[], anchor_code(Anchor::AccountNotSigner))
+        .await;
+    let foreign = replace_account(scan.clone(), &market, &s.key());
+    env.send_tx_expect_error(
+        &[foreign],
+        &[&s.kp],
+        anchor_code(Anchor::AccountOwnedByWrongProgram),
+    )
+    .await;
+    let exchange = ix::exchange_pda();
+    let forged = env.clone_account(&exchange, |_| {}).await;
+    let forged_scan = replace_account(scan, &exchange, &forged);
+    env.send_tx_expect_error(&[forged_scan], &[&s.kp], code(E::WrongExchange))
         .await;
     assert_eq!(env.raw_account(&market).await.data, before);
 
