@@ -157,6 +157,37 @@ async fn create_market_outside_bounds_is_rejected() {
     assert_eq!(env.exchange().await.num_markets, before + 1);
 }
 
+/// A stolen admin key cannot turn a market too large for socialized loss
+/// (its haircut is one pass over the table) into a socialized one: an ADL
+/// market of 4,097 max_seats refuses the mode change, queued or set, and
+/// nothing changes; one of 4,096 accepts it into the timelock.
+#[tokio::test]
+async fn a_large_market_cannot_be_switched_to_socialized_loss() {
+    let mut env = TestEnv::new().await;
+    let admin = env.admin();
+    for (seats, ok) in [(4_097u32, false), (4_096, true)] {
+        let kp = Keypair::new();
+        let cfg = btc_config(&env);
+        let ixs = create_market_ixs(&mut env, &admin, &kp, seats, cfg).await;
+        env.send(&ixs, &[&kp]).await;
+        let market = kp.pubkey();
+        let before = env.raw_account(&market).await.data;
+        let mode = ParamKey::WaterfallMode;
+        let socialized = WaterfallMode::Socialized as i64;
+        let queue = ix::queue_param_change(&admin, Some(&market), mode, 0, socialized);
+        if ok {
+            env.send(&[queue], &[]).await;
+        } else {
+            env.send_tx_expect_error(&[queue], &[], code(E::CapacityOutOfBounds))
+                .await;
+            let set = ix::set_param(&admin, Some(&market), mode, 0, socialized);
+            env.send_tx_expect_error(&[set], &[], code(E::CapacityOutOfBounds))
+                .await;
+            assert_eq!(env.raw_account(&market).await.data, before);
+        }
+    }
+}
+
 #[tokio::test]
 async fn loosening_needs_the_timelock_and_tightening_applies_at_once() {
     let mut env = TestEnv::new().await;

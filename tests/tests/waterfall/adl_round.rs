@@ -11,7 +11,7 @@ use super::adl_bounded::seventeen_shorts;
 use crate::common::*;
 use anchor_lang::error::ErrorCode as Anchor;
 use bulwark::engine::book::Side::Ask;
-use bulwark::state::{AdlEvent, AdlFillEvent, AdlRoundBegun, AdlRoundEnded};
+use bulwark::state::{AdlEvent, AdlFillEvent, AdlRoundBegun, AdlRoundEnded, ParamKey};
 use bulwark_app::config::usd;
 use bulwark_app::ix;
 use bulwark_tests::{anchor_code, code, limit, replace_account, unsign, BulwarkError as E};
@@ -121,6 +121,15 @@ async fn an_open_round_freezes_the_market_and_ends_by_execute_or_abort() {
         .await;
     let funding = ix::update_funding(&market);
     env.send_tx_expect_error(&[funding], &[], code(E::AdlRoundActive))
+        .await;
+    // Nor can the admin (or whoever holds its key) change the market's
+    // parameters under the round, even one that needs no timelock (a lower
+    // open-interest cap applies at once).
+    let cap = env.market_header(MKT).await.config.open_interest_cap_lots as i64;
+    let admin = env.admin();
+    let key = ParamKey::OpenInterestCapLots;
+    let lower = ix::set_param(&admin, Some(&market), key, 0, cap - 1);
+    env.send_tx_expect_error(&[lower], &[], code(E::AdlRoundActive))
         .await;
     assert_eq!(env.raw_account(&market).await.data, before);
 
